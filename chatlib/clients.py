@@ -1,0 +1,202 @@
+"""Headless chat clients that remember everything they send and receive.
+
+A ``ChatClient`` is a python-socketio ``AsyncClient`` with a name. It records
+each event the moment its packet is read, before any handler runs, so the
+record keeps the order of the wire even though handlers run concurrently.
+It never touches ipywidgets: panes observe it through ``subscribe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+
+from .log import describe
+from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS
+
+_sequence = itertools.count()
+_live: dict[str, ChatClient] = {}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One event a client received (``incoming``) or emitted."""
+
+    seq: int
+    incoming: bool
+    event: str
+    data: tuple[Any, ...]
+    namespace: str = "/"
+
+    def __str__(self) -> str:
+        arrow = "←" if self.incoming else "→"
+        where = "" if self.namespace == "/" else f" [{self.namespace}]"
+        return f"{arrow} {self.event} {describe(self.data)}{where}"
+
+
+class ChatClient(socketio.AsyncClient):
+    """An ``AsyncClient`` named ``name`` that keeps its inbox and outbox.
+
+    Defaults suit a notebook: no SIGINT handler (Interrupt must not kill the
+    kernel's tasks) and websocket only (a polling client takes ~30 s to close).
+    """
+
+    def __init__(self, name: str, **client_options: Any) -> None:
+        client_options.setdefault("handle_sigint", False)
+        super().__init__(**client_options)
+        self.name = name
+        self.inbox: list[Message] = []
+        self.outbox: list[Message] = []
+        self.connect_errors: list[Any] = []
+        self.server_url: str | None = None
+        self._inbox_read = 0
+        self._outbox_read = 0
+        self._listeners: list[Callable[[], None]] = []
+        self._marker_waiters: dict[str, asyncio.Future[None]] = {}
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "not connected"
+        return f"<ChatClient {self.name} ({state})>"
+
+    # --- connecting --------------------------------------------------------
+    async def connect(  # type: ignore[override]
+        self,
+        url: str,
+        *,
+        auth: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        namespaces: list[str] | None = None,
+        transports: list[str] | None = None,
+        wait_timeout: float = 5,
+        **options: Any,
+    ) -> None:
+        """Connect as ``self.name``; a previous live client of that name is disconnected.
+
+        The name travels in ``auth`` so the server can log "alice" instead of
+        a socket id. ``auth`` may be a callable, re-evaluated on each reconnect.
+        """
+        previous = _live.get(self.name)
+        if previous is not None and previous is not self and previous.connected:
+            await previous.disconnect()
+        _live[self.name] = self
+        self.server_url = url
+        await super().connect(
+            url,
+            auth=self._auth_with_name(auth),
+            namespaces=namespaces,
+            transports=transports or ["websocket"],
+            wait_timeout=wait_timeout,
+            **options,
+        )
+
+    def _auth_with_name(self, auth: Any) -> Any:
+        if callable(auth):
+            return lambda: {"name": self.name, **auth()}
+        return {"name": self.name, **(auth or {})}
+
+    async def disconnect(self) -> None:
+        await super().disconnect()
+        if _live.get(self.name) is self:
+            del _live[self.name]
+        self._notify()
+
+    # --- sending -----------------------------------------------------------
+    async def emit(  # type: ignore[override]
+        self, event: str, data: Any = None, namespace: str | None = None, callback: Any = None
+    ) -> None:
+        if event in RESERVED_EVENTS:
+            raise ValueError(
+                f"{event!r} is a reserved Socket.IO event name: the server would treat it as "
+                "its own lifecycle event. Pick another name."
+            )
+        if event not in INTERNAL_EVENTS:
+            args = data if isinstance(data, tuple) else (() if data is None else (data,))
+            self.outbox.append(Message(next(_sequence), False, event, args, namespace or "/"))
+            self._notify()
+        await super().emit(event, data, namespace=namespace, callback=callback)
+
+    async def chat(self, text: str) -> None:
+        """Send a chat message, as the tutorial's page does on submit."""
+        await self.emit("chat message", text)
+
+    # --- receiving ---------------------------------------------------------
+    async def _handle_event(self, namespace: str | None, id: Any, data: list[Any]) -> None:
+        namespace = namespace or "/"
+        event, args = data[0], tuple(data[1:])
+        if event == MARKER_EVENT:
+            waiter = self._marker_waiters.pop(args[0] if args else "", None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
+        self.inbox.append(Message(next(_sequence), True, event, args, namespace))
+        self._notify()
+        await super()._handle_event(namespace, id, data)
+
+    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+        if event == "connect_error":
+            self.connect_errors.append(args[0] if len(args) == 1 else args)
+        try:
+            return await super()._trigger_event(event, namespace, *args)
+        finally:
+            if event in ("connect", "disconnect", "connect_error"):
+                self._notify()
+
+    def expect_marker(self, token: str) -> asyncio.Future[None]:
+        """A future resolved when the server's barrier ``token`` arrives."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marker_waiters[token] = waiter
+        return waiter
+
+    # --- reading the record ------------------------------------------------
+    def unread(self) -> tuple[list[Message], list[Message]]:
+        """What arrived and what was sent since the last call (the delivery record's cursor)."""
+        received, sent = self.inbox[self._inbox_read :], self.outbox[self._outbox_read :]
+        self._inbox_read, self._outbox_read = len(self.inbox), len(self.outbox)
+        return received, sent
+
+    def history(self, limit: int | None = None) -> list[Message]:
+        """Sent and received messages in the order they happened, the last ``limit`` of them."""
+        items = self.inbox[-limit:] + self.outbox[-limit:] if limit else self.inbox + self.outbox
+        items.sort(key=lambda m: m.seq)
+        return items[-limit:] if limit else items
+
+    def received(self, event: str | None = None) -> list[Any]:
+        """Payloads received (one value per event; a tuple when it had several arguments)."""
+        return [
+            m.data[0] if len(m.data) == 1 else m.data
+            for m in self.inbox
+            if event is None or m.event == event
+        ]
+
+    # --- observers ---------------------------------------------------------
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after each change: a message, a connect, a disconnect."""
+        self._listeners.append(listener)
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+
+async def connect_clients(
+    url: str, names: Iterable[str], **connect_options: Any
+) -> list[ChatClient]:
+    """Connect one ``ChatClient`` per name to ``url``, one after another.
+
+    In turn rather than concurrently, so the server log lists them in the
+    same order on every run.
+    """
+    clients = [ChatClient(name) for name in names]
+    for client in clients:
+        await client.connect(url, **connect_options)
+    return clients
+
+
+async def disconnect_clients(url: str | None = None) -> None:
+    """Disconnect the live clients of ``url`` (all of them when ``url`` is None)."""
+    clients = [c for c in list(_live.values()) if url is None or c.server_url == url]
+    await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)

@@ -1,0 +1,221 @@
+"""An ``AsyncServer`` that keeps a log, names its clients and never loses an exception.
+
+python-socketio runs each event handler as its own task: an exception there is
+printed to no cell, and a lesson would silently go wrong. ``ObservedServer``
+records every such exception, writes what the server does to its ``log`` with
+client names instead of socket ids, and counts handlers still running, so
+``chatlib.delivery.settle`` can tell when the server has caught up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from socketio import exceptions
+
+from .log import ServerLog, describe
+from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS, SETTLE_EVENT
+
+_instances: weakref.WeakSet[ObservedServer] = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class HandlerError:
+    """An exception raised by an event handler, kept so a lesson can check for it."""
+
+    server: str
+    event: str
+    namespace: str
+    client: str
+    error: str
+
+    def __str__(self) -> str:
+        where = f"{self.client}, {self.namespace}"
+        return f"{self.server}: handler for {self.event!r} ({where}) raised {self.error}"
+
+
+class ObservedServer(socketio.AsyncServer):
+    """A python-socketio ``AsyncServer`` whose behaviour is visible and checkable."""
+
+    def __init__(self, *args: Any, name: str = "server", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = name
+        self.log = ServerLog()
+        self.errors: list[HandlerError] = []
+        self._names: dict[tuple[str, str], str] = {}
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        _instances.add(self)
+
+    # --- names -------------------------------------------------------------
+    def name_of(self, sid: str, namespace: str = "/") -> str:
+        """The name a client gave in its ``auth``, or a placeholder that is never a sid."""
+        return self._names.get((namespace, sid), "a client without a name")
+
+    def sid_of(self, name: str, namespace: str = "/") -> str | None:
+        """The socket id of the connected client called ``name`` in ``namespace``."""
+        for (ns, sid), known in self._names.items():
+            if ns == namespace and known == name:
+                return sid
+        return None
+
+    # --- emits and rooms, logged -------------------------------------------
+    async def emit(  # type: ignore[override]
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Any = None,
+        ignore_queue: bool = False,
+    ) -> None:
+        if event in RESERVED_EVENTS:
+            raise ValueError(
+                f"{event!r} is a reserved Socket.IO event name; emitting it would confuse "
+                "the client's own connection handling. Pick another name."
+            )
+        ns = namespace or "/"
+        if event not in INTERNAL_EVENTS:
+            audience = self._audience(to if to is not None else room, skip_sid, ns)
+            local = " (this node only)" if ignore_queue else ""
+            self.log.add("emit", f"emit {event!r} {describe(data)} {audience}{local}")
+        await super().emit(
+            event,
+            data,
+            to=to,
+            room=room,
+            skip_sid=skip_sid,
+            namespace=namespace,
+            callback=callback,
+            ignore_queue=ignore_queue,
+        )
+
+    async def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        ns = namespace or "/"
+        await super().enter_room(sid, room, namespace=namespace)
+        self.log.add("room", f"{self.name_of(sid, ns)} joined {room!r}{_in(ns)}")
+
+    async def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        ns = namespace or "/"
+        await super().leave_room(sid, room, namespace=namespace)
+        self.log.add("room", f"{self.name_of(sid, ns)} left {room!r}{_in(ns)}")
+
+    async def close_room(self, room: str, namespace: str | None = None) -> None:
+        ns = namespace or "/"
+        await super().close_room(room, namespace=namespace)
+        self.log.add("room", f"room {room!r} closed{_in(ns)}")
+
+    def _audience(self, to: Any, skip_sid: Any, namespace: str) -> str:
+        targets = "to everyone" if to is None else "to " + ", ".join(self._targets(to, namespace))
+        if skip_sid:
+            targets += " except " + ", ".join(self._targets(skip_sid, namespace))
+        return targets + _in(namespace)
+
+    def _targets(self, value: Any, namespace: str) -> list[str]:
+        items: Iterable[str] = [value] if isinstance(value, str) else value
+        return sorted(self._names.get((namespace, item), f"room {item!r}") for item in items)
+
+    # --- handlers, guarded -------------------------------------------------
+    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+        if event == SETTLE_EVENT:
+            return True
+        if event == "connect":
+            return await self._on_connect(namespace, *args)
+        if event == "disconnect":
+            return await self._on_disconnect(namespace, *args)
+        sid = args[0] if args else ""
+        who = self.name_of(sid, namespace)
+        self.log.add("received", f"{who} → {event!r} {describe(tuple(args[1:]))}{_in(namespace)}")
+        self._busy += 1
+        self._idle.clear()
+        try:
+            return await super()._trigger_event(event, namespace, *args)
+        except Exception as exc:
+            self._record_error(event, namespace, who, exc)
+            return self.not_handled
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    async def _on_connect(self, namespace: str, sid: str, *rest: Any) -> Any:
+        auth = rest[1] if len(rest) > 1 else None
+        if isinstance(auth, dict) and isinstance(auth.get("name"), str):
+            self._names[(namespace, sid)] = auth["name"][:40]
+        who = self.name_of(sid, namespace)
+        try:
+            result = await super()._trigger_event("connect", namespace, sid, *rest)
+        except exceptions.ConnectionRefusedError as exc:
+            self.log.add("connect", f"{who} refused on {namespace}: {exc.error_args['message']}")
+            self._names.pop((namespace, sid), None)
+            raise
+        except TypeError:
+            raise  # python-socketio retries with the legacy signature
+        except Exception as exc:
+            self._record_error("connect", namespace, who, exc)
+            self._names.pop((namespace, sid), None)
+            raise exceptions.ConnectionRefusedError("the server's connect handler failed") from exc
+        if result is False:
+            self.log.add("connect", f"{who} refused on {namespace}")
+            self._names.pop((namespace, sid), None)
+        else:
+            self.log.add("connect", f"{who} connected to {namespace}")
+        return result
+
+    async def _on_disconnect(self, namespace: str, sid: str, *rest: Any) -> Any:
+        who = self.name_of(sid, namespace)
+        try:
+            return await super()._trigger_event("disconnect", namespace, sid, *rest)
+        except TypeError:
+            raise
+        except Exception as exc:
+            self._record_error("disconnect", namespace, who, exc)
+            return None
+        finally:
+            self.log.add("disconnect", f"{who} disconnected from {namespace}")
+            self._names.pop((namespace, sid), None)
+
+    def _record_error(self, event: str, namespace: str, who: str, exc: Exception) -> None:
+        error = HandlerError(self.name, event, namespace, who, f"{type(exc).__name__}: {exc}")
+        self.errors.append(error)
+        self.log.add("error", f"error in handler {event!r} ({who}): {error.error}")
+
+    # --- the barrier -------------------------------------------------------
+    async def wait_idle(self, timeout: float) -> None:
+        """Wait until no event handler is running, or raise ``TimeoutError``."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"server {self.name!r}: {self._busy} handler(s) still running after {timeout} s"
+            ) from None
+
+    async def send_marker(self, token: str) -> None:
+        """Emit the barrier ``token`` to every socket in every namespace."""
+        for namespace in list(self.manager.get_namespaces()):
+            await super().emit(MARKER_EVENT, token, namespace=namespace)
+
+
+def _in(namespace: str) -> str:
+    return "" if namespace == "/" else f" in {namespace}"
+
+
+def handler_errors() -> list[HandlerError]:
+    """Every handler exception recorded by any server created in this process."""
+    return [error for server in list(_instances) for error in server.errors]
+
+
+def assert_no_handler_errors() -> str:
+    """Raise ``AssertionError`` naming each handler that raised; else say all is well."""
+    errors = handler_errors()
+    if errors:
+        raise AssertionError("handlers raised:\n" + "\n".join(str(e) for e in errors))
+    return "no handler raised"

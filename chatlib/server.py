@@ -1,0 +1,141 @@
+"""One Socket.IO server living in the kernel's own event loop.
+
+``web.run_app`` and ``asyncio.run`` cannot be used inside a running kernel,
+so the server is an aiohttp ``AppRunner`` + ``TCPSite`` started with a
+top-level ``await``. Servers are kept by name: starting one stops the previous
+server of the same name, so re-running a cell never leaves a port behind.
+Stopping disconnects clients first; with clients still attached, aiohttp's
+cleanup would wait out the ping timeout (~45 s).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from aiohttp import web
+
+from .chat import add_chat_page
+from .clients import ChatClient, disconnect_clients
+from .log import ServerLog
+from .observed import HandlerError, ObservedServer
+
+_running: dict[str, EmbeddedServer] = {}
+
+
+class EmbeddedServer:
+    """An ``ObservedServer`` (``.sio``) served by aiohttp on loopback.
+
+    Register handlers on ``.sio`` exactly as with python-socketio; add HTTP
+    routes to ``.app`` before ``start()``.
+    """
+
+    def __init__(
+        self,
+        name: str = "chat",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        chat_page: bool = False,
+        **server_options: Any,
+    ) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.sio = ObservedServer(name=name, async_mode="aiohttp", **server_options)
+        self.app = web.Application()
+        self.sio.attach(self.app)
+        if chat_page:
+            add_chat_page(self.app)
+        self._runner: web.AppRunner | None = None
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<EmbeddedServer {self.name!r} {state}>"
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    @property
+    def url(self) -> str:
+        """The server's address, e.g. to open the chat page in a browser tab."""
+        if not self.running:
+            raise RuntimeError(f"server {self.name!r} is not running: await its start() first")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def log(self) -> ServerLog:
+        return self.sio.log
+
+    @property
+    def errors(self) -> list[HandlerError]:
+        return self.sio.errors
+
+    async def start(self) -> Self:
+        """Listen on ``host:port`` (a free port when 0), replacing a server of the same name."""
+        previous = _running.get(self.name)
+        if previous is not None and previous is not self:
+            await previous.stop()
+        if self.running:
+            return self
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self.port).start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+        _running[self.name] = self
+        self.log.add("server", f"server {self.name!r} started")
+        return self
+
+    async def stop(self) -> None:
+        """Disconnect every client, then close the listening socket."""
+        if self._runner is None:
+            return
+        await disconnect_clients(self.url)
+        if self.sio.eio.sockets:
+            await self.sio.eio.disconnect()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+        if _running.get(self.name) is self:
+            del _running[self.name]
+        self.log.add("server", f"server {self.name!r} stopped")
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def rooms_of(self, client: ChatClient) -> list[str]:
+        """The rooms ``client`` is in, as this server sees them, without its own sid room.
+
+        Rooms live only on the server: a client cannot know its rooms.
+        """
+        rooms = []
+        for namespace in client.namespaces:
+            sid = client.get_sid(namespace)
+            if sid is None:
+                continue
+            prefix = "" if namespace == "/" else namespace + " "
+            rooms += [prefix + r for r in self.sio.rooms(sid, namespace) if r != sid]
+        return sorted(rooms)
+
+
+async def start_server(name: str = "chat", **options: Any) -> EmbeddedServer:
+    """Create and start an ``EmbeddedServer``; see its parameters."""
+    return await EmbeddedServer(name, **options).start()
+
+
+def running_servers() -> list[EmbeddedServer]:
+    return list(_running.values())
+
+
+async def stop_all() -> None:
+    """Stop every running server and disconnect every chat client (the teardown cell)."""
+    await disconnect_clients()
+    for server in list(_running.values()):
+        await server.stop()

@@ -1,0 +1,174 @@
+"""Widget panes: thin views over chat clients and the server log.
+
+Panes redraw by assigning traits, never by ``print`` or ``with out:``
+(both misbehave when called from handler tasks). Redraws are coalesced: a
+burst of messages costs one update per ``REDRAW_INTERVAL``, not one per
+message. Every piece of text is escaped: a chat message is shown as text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from html import escape
+
+import ipywidgets as widgets
+
+from .clients import ChatClient
+from .server import EmbeddedServer
+
+REDRAW_INTERVAL = 0.05
+PANE_LINES = 200
+
+_BOX_STYLE = (
+    "height:180px;overflow-y:auto;font-family:monospace;font-size:12px;"
+    "white-space:pre-wrap;border:1px solid #ddd;padding:4px;background:#fafafa"
+)
+
+
+class _Redraw:
+    """Run ``redraw`` soon, once, however many times ``request()`` is called meanwhile."""
+
+    def __init__(self, redraw: Callable[[], None]) -> None:
+        self._redraw = redraw
+        self._pending = False
+
+    def request(self) -> None:
+        if self._pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._redraw()
+            return
+        self._pending = True
+        loop.call_later(REDRAW_INTERVAL, self._run)
+
+    def _run(self) -> None:
+        self._pending = False
+        self._redraw()
+
+
+def _lines_html(lines: Sequence[str]) -> str:
+    return f'<div style="{_BOX_STYLE}">' + "\n".join(escape(line) for line in lines) + "</div>"
+
+
+class ClientPane(widgets.VBox):
+    """One client: its name, whether it is connected, its rooms, its messages, a Send box."""
+
+    def __init__(self, client: ChatClient, server: EmbeddedServer | None = None) -> None:
+        self.client = client
+        self.server = server
+        self.header = widgets.HTML()
+        self.messages = widgets.HTML()
+        self.text = widgets.Text(placeholder="message", layout=widgets.Layout(flex="1"))
+        self.send = widgets.Button(description="Send", layout=widgets.Layout(width="64px"))
+        self.status = widgets.HTML()
+        self.send.on_click(self._send_clicked)
+        self.text.on_submit(self._send_clicked)
+        self._tasks: set[asyncio.Task[None]] = set()
+        super().__init__(
+            [self.header, self.messages, widgets.HBox([self.text, self.send]), self.status],
+            layout=widgets.Layout(width="300px", margin="0 8px 8px 0"),
+        )
+        self._redraw = _Redraw(self.refresh)
+        client.subscribe(self._redraw.request)
+        if server is not None:
+            server.log.subscribe(lambda _entry: self._redraw.request())
+        self.refresh()
+
+    def __repr__(self) -> str:
+        return f"ClientPane({self.client.name})"
+
+    def lines(self) -> list[str]:
+        """The pane's message log as plain text, the last ``PANE_LINES`` messages."""
+        return [str(m) for m in self.client.history(PANE_LINES)]
+
+    def rooms(self) -> list[str]:
+        if self.server is None or not self.client.connected or not self.server.running:
+            return []
+        return self.server.rooms_of(self.client)
+
+    def refresh(self) -> None:
+        client = self.client
+        dot = ("#2a2", "connected") if client.connected else ("#c33", "not connected")
+        rooms = ", ".join(self.rooms()) or "none"
+        self.header.value = (
+            f"<b>{escape(client.name)}</b> "
+            f'<span style="color:{dot[0]}">● {dot[1]}</span><br>'
+            f"<small>rooms: {escape(rooms)}</small>"
+        )
+        self.messages.value = _lines_html(self.lines())
+
+    def _send_clicked(self, _source: object) -> None:
+        text = self.text.value
+        if not text:
+            return
+        self.text.value = ""
+        task = asyncio.ensure_future(self._send(text))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, text: str) -> None:
+        try:
+            await self.client.chat(text)
+            self.status.value = ""
+        except Exception as error:  # shown in the pane: a click has no cell to fail in
+            self.status.value = f'<span style="color:#c33">{escape(str(error))}</span>'
+
+
+class ServerLogPane(widgets.VBox):
+    """The server's log, its proof of life, newest line last."""
+
+    def __init__(self, server: EmbeddedServer, lines: int = PANE_LINES) -> None:
+        self.server = server
+        self.max_lines = lines
+        self.title = widgets.HTML(f"<b>server {escape(server.name)!s}</b> log")
+        self.body = widgets.HTML()
+        super().__init__([self.title, self.body], layout=widgets.Layout(width="420px"))
+        self._redraw = _Redraw(self.refresh)
+        server.log.subscribe(lambda _entry: self._redraw.request())
+        self.refresh()
+
+    def __repr__(self) -> str:
+        return f"ServerLogPane({self.server.name})"
+
+    def lines(self) -> list[str]:
+        return self.server.log.lines()[-self.max_lines :]
+
+    def refresh(self) -> None:
+        self.body.value = _lines_html(self.lines())
+
+
+class Stage(widgets.HBox):
+    """The clients' panes side by side, the server log beside them."""
+
+    def __init__(self, server: EmbeddedServer, clients: Sequence[ChatClient]) -> None:
+        self.server = server
+        self.panes = [ClientPane(client, server) for client in clients]
+        self.log_pane = ServerLogPane(server)
+        grid = widgets.Box(self.panes, layout=widgets.Layout(flex_flow="row wrap", width="620px"))
+        super().__init__([grid, self.log_pane])
+
+    def __repr__(self) -> str:
+        names = ", ".join(pane.client.name for pane in self.panes)
+        return f"Stage(server {self.server.name!r}; clients {names})"
+
+    def refresh(self) -> None:
+        for pane in self.panes:
+            pane.refresh()
+        self.log_pane.refresh()
+
+
+class ChatPageLink(widgets.HTML):
+    """A link to a server's chat page; its text form names the server, never its port."""
+
+    def __init__(self, server: EmbeddedServer) -> None:
+        self.server_name = server.name
+        super().__init__(
+            f'<a href="{escape(server.url)}/" target="_blank" rel="noopener">'
+            f"open the chat page of server {escape(server.name)} in a new tab</a>"
+        )
+
+    def __repr__(self) -> str:
+        return f"ChatPageLink(server {self.server_name!r})"
