@@ -2,7 +2,7 @@
 
 from .chat import add_chat_handlers, add_chat_page, check_message
 from .clients import ChatClient, Message, connect_clients, disconnect_clients
-from .delivery import Delivery, SettleTimeout, settle
+from .delivery import Delivery, SettleTimeout, settle, wait_until
 from .log import ServerLog, describe
 from .observed import ObservedServer, assert_no_handler_errors, handler_errors
 from .server import EmbeddedServer, running_servers, start_server, stop_all
@@ -27,4 +27,5 @@ __all__ = [
     "settle",
     "start_server",
     "stop_all",
+    "wait_until",
 ]

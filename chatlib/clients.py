@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import socketio
+from socketio import exceptions
 
 from .log import describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS
@@ -112,6 +113,10 @@ class ChatClient(socketio.AsyncClient):
             raise ValueError(
                 f"{event!r} is a reserved Socket.IO event name: the server would treat it as "
                 "its own lifecycle event. Pick another name."
+            )
+        if (namespace or "/") not in self.namespaces:
+            raise exceptions.BadNamespaceError(
+                f"{self.name} is not connected to {namespace or '/'}: connect first"
             )
         if event not in INTERNAL_EVENTS:
             args = data if isinstance(data, tuple) else (() if data is None else (data,))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -152,6 +152,21 @@ async def settle(*participants: Any, timeout: float = 5.0) -> Delivery:
             "to settle()"
         )
     return record(clients)
+
+
+async def wait_until(
+    condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "the condition"
+) -> None:
+    """Check ``condition`` every 10 ms until it holds; after ``timeout`` s raise, naming ``what``.
+
+    For what no barrier covers, such as the server noticing a disconnect.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() >= deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout} s")
+        await asyncio.sleep(0.01)
 
 
 async def _ask_server_to_catch_up(client: ChatClient, timeout: float) -> None:

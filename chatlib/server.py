@@ -21,6 +21,13 @@ from .observed import HandlerError, ObservedServer
 
 _running: dict[str, EmbeddedServer] = {}
 
+SHUTDOWN_TIMEOUT = 0.25
+"""Seconds ``stop()`` lets open connections finish before cancelling them.
+
+A client that ignores the server's close (a plain AsyncClient in this same
+loop is one) would otherwise hold the stop for aiohttp's default 60 s.
+"""
+
 
 class EmbeddedServer:
     """An ``ObservedServer`` (``.sio``) served by aiohttp on loopback.
@@ -78,7 +85,9 @@ class EmbeddedServer:
             await previous.stop()
         if self.running:
             return self
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
+        )
         await runner.setup()
         try:
             await web.TCPSite(runner, self.host, self.port).start()

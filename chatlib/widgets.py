@@ -65,7 +65,6 @@ class ClientPane(widgets.VBox):
         self.send = widgets.Button(description="Send", layout=widgets.Layout(width="64px"))
         self.status = widgets.HTML()
         self.send.on_click(self._send_clicked)
-        self.text.on_submit(self._send_clicked)
         self._tasks: set[asyncio.Task[None]] = set()
         super().__init__(
             [self.header, self.messages, widgets.HBox([self.text, self.send]), self.status],

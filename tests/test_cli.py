@@ -1,0 +1,36 @@
+import asyncio
+import re
+import sys
+
+from chatlib import ChatClient, wait_until
+
+
+async def test_serve_runs_the_chat_outside_a_notebook():
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chatlib", "serve", "--port", "0",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    alice, bob = ChatClient("alice"), ChatClient("bob")
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), 15)).decode()
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/", line).group(1)
+        await alice.connect(url)
+        await bob.connect(url)
+        assert await alice.call("chat message", "over the wire", timeout=5) == {"ok": True}
+        await wait_until(lambda: bob.received("chat message"), what="bob receiving it")
+        assert bob.received("chat message") == ["over the wire"]
+    finally:
+        for client in (alice, bob):
+            await client.disconnect()
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+async def test_serve_refuses_a_non_loopback_address():
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chatlib", "serve", "--host", "0.0.0.0",
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 2
+    assert b"not a loopback address" in err

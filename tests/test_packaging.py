@@ -1,0 +1,69 @@
+"""The project's promises about itself: in-sync dependencies, linked and executed notebooks."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+LESSONS = [nb for nb in NOTEBOOKS if not nb.name.startswith("00-")]
+
+
+def requirement(spec: str) -> tuple[str, str]:
+    name, version = re.match(r"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)", spec).groups()
+    return name.lower(), version.replace(" ", "")
+
+
+def test_environment_yml_has_every_pyproject_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"]]
+    for specs in project["optional-dependencies"].values():
+        wanted += [s for s in specs if not s.startswith("chatlib")]
+    conda = dict(
+        requirement(spec)
+        for spec in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+        if isinstance(spec, str)
+    )
+    for name, version in map(requirement, wanted):
+        assert name in conda, f"{name} is in pyproject.toml but not in environment.yml"
+        assert conda[name] == version, (
+            f"{name}: pyproject {version!r}, environment.yml {conda[name]!r}"
+        )
+
+
+def test_there_are_notebooks_and_the_index_links_each_one():
+    assert len(LESSONS) >= 1, "no lesson notebook found"
+    index = nbformat.read(ROOT / "notebooks/00-index.ipynb", as_version=4)
+    text = "\n".join(c.source for c in index.cells if c.cell_type == "markdown")
+    links = set(re.findall(r"\]\(([^)#]+\.ipynb)\)", text))
+    assert links == {nb.name for nb in LESSONS}
+    for link in links:
+        assert (ROOT / "notebooks" / link).is_file()
+
+
+def test_readme_lists_every_notebook_and_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    for nb in NOTEBOOKS:
+        assert nb.stem in readme, f"README does not mention {nb.stem}"
+    assert "make lab" in readme and "make test" in readme
+    assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_saved_executed_and_ends_with_the_error_check(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert "widgets" not in nb.metadata, "saved widget state: execute with store_widget_state=False"
+    assert all(c.execution_count is not None for c in code), "run every cell before saving"
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "run top to bottom"
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"saved with an error: {errors[0]['ename'] if errors else ''}"
+    if path in LESSONS:
+        assert "assert_no_handler_errors()" in code[-1].source
+        assert "stop_all()" in code[-2].source
