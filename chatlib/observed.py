@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import socketio
+from engineio import async_socket as engineio_async_socket
 from socketio import exceptions
 
+from .fanout import QuickPollSocket
 from .log import ServerLog, describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS, SETTLE_EVENT
 
@@ -187,6 +189,13 @@ class ObservedServer(socketio.AsyncServer):
         error = HandlerError(self.name, event, namespace, who, f"{type(exc).__name__}: {exc}")
         self.errors.append(error)
         self.log.add("error", f"error in handler {event!r} ({who}): {error.error}")
+
+    # --- transport ----------------------------------------------------------
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None and type(socket) is engineio_async_socket.AsyncSocket:
+            socket.__class__ = QuickPollSocket
+        return await super()._handle_eio_connect(eio_sid, environ)
 
     # --- the barrier -------------------------------------------------------
     async def wait_idle(self, timeout: float) -> None:

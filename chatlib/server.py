@@ -16,8 +16,10 @@ from aiohttp import web
 
 from .chat import add_chat_page
 from .clients import ChatClient, disconnect_clients
+from .fanout import FanoutManager
 from .log import ServerLog
 from .observed import HandlerError, ObservedServer
+from .websocket import disable_websocket_compression
 
 _running: dict[str, EmbeddedServer] = {}
 
@@ -33,7 +35,8 @@ class EmbeddedServer:
     """An ``ObservedServer`` (``.sio``) served by aiohttp on loopback.
 
     Register handlers on ``.sio`` exactly as with python-socketio; add HTTP
-    routes to ``.app`` before ``start()``.
+    routes to ``.app`` before ``start()``. WebSocket compression is off unless
+    ``websocket_compression=True``: it costs more than it saves on chat frames.
     """
 
     def __init__(
@@ -43,12 +46,16 @@ class EmbeddedServer:
         host: str = "127.0.0.1",
         port: int = 0,
         chat_page: bool = False,
+        websocket_compression: bool = False,
         **server_options: Any,
     ) -> None:
         self.name = name
         self.host = host
         self.port = port
+        server_options.setdefault("client_manager", FanoutManager())
         self.sio = ObservedServer(name=name, async_mode="aiohttp", **server_options)
+        if not websocket_compression:
+            disable_websocket_compression(self.sio.eio)
         self.app = web.Application()
         self.sio.attach(self.app)
         if chat_page:

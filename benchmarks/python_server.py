@@ -1,0 +1,45 @@
+"""The Python servers under test, each in its own process: ``python python_server.py VARIANT``.
+
+- ``chatlib``: the server the notebooks and the chat page use (EmbeddedServer,
+  ObservedServer with its log, the chat app's validating handler).
+- ``defaults``: python-socketio as its documentation starts it, nothing tuned.
+Prints its URL on the first line, then serves until killed.
+"""
+
+import asyncio
+import sys
+
+import socketio
+from aiohttp import web
+
+from chatlib import EmbeddedServer, add_chat_handlers
+
+
+async def chatlib_server() -> None:
+    server = EmbeddedServer("bench")
+    add_chat_handlers(server.sio)
+    await server.start()
+    print(server.url, flush=True)
+    await asyncio.Event().wait()
+
+
+async def defaults_server() -> None:
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    app = web.Application()
+    sio.attach(app)
+
+    @sio.on("chat message")
+    async def chat_message(sid, msg):
+        await sio.emit("chat message", msg)
+
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(f"http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    variant = sys.argv[1]
+    asyncio.run({"chatlib": chatlib_server, "defaults": defaults_server}[variant]())
