@@ -175,9 +175,10 @@ class ObservedServer(socketio.AsyncServer):
     async def _on_disconnect(self, namespace: str, sid: str, *rest: Any) -> Any:
         who = self.name_of(sid, namespace)
         try:
+            # python-socketio already retries a legacy one-argument handler inside this call,
+            # so a TypeError here is a real failure (e.g. a client emitted 'disconnect'
+            # itself, without a reason): record it like any other handler error.
             return await super()._trigger_event("disconnect", namespace, sid, *rest)
-        except TypeError:
-            raise
         except Exception as exc:
             self._record_error("disconnect", namespace, who, exc)
             return None
