@@ -112,8 +112,11 @@ class EmbeddedServer:
         if self._runner is None:
             return
         await disconnect_clients(self.url)
-        if self.sio.eio.sockets:
-            await self.sio.eio.disconnect()
+        # Not ``eio.disconnect()``: it waits for each socket's send queue to drain, and a
+        # client that left a moment ago has no writer left to drain it, so it waited forever.
+        for eio_socket in list(self.sio.eio.sockets.values()):
+            await eio_socket.close(wait=False, reason=self.sio.eio.reason.SERVER_DISCONNECT)
+        self.sio.eio.sockets = {}
         runner, self._runner = self._runner, None
         await runner.cleanup()
         if _running.get(self.name) is self:
