@@ -80,8 +80,12 @@ class Ledger:
             for r in [header, *body]
         )
 
+    def view(self, last: int | None = None) -> str:
+        """The table (its ``last`` rows when given) and the verdict under it."""
+        return self.table(last) + "\n" + self.verdict()
+
     def __str__(self) -> str:
-        return self.table() + "\n" + self.verdict()
+        return self.view()
 
     __repr__ = __str__
 
