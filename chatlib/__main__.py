@@ -6,16 +6,24 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+from pathlib import Path
 
 from .chat import add_chat_handlers
+from .durable import DurableChatServer
 from .server import EmbeddedServer
 
 
-async def serve(host: str, port: int) -> None:
-    server = EmbeddedServer("chat", host=host, port=port, chat_page=True)
-    add_chat_handlers(server.sio)
+async def serve(host: str, port: int, db: Path | None = None) -> None:
+    """Serve the chat page; with ``db``, every message is stored there and replayed."""
+    server: EmbeddedServer | DurableChatServer
+    if db is None:
+        server = EmbeddedServer("chat", host=host, port=port, chat_page=True)
+        add_chat_handlers(server.sio)
+    else:
+        server = DurableChatServer("chat", db, host=host, port=port)
     await server.start()
-    print(f"chat server running at {server.url}/ (Ctrl+C to stop)", flush=True)
+    kept = f", messages kept in {db}" if db is not None else ""
+    print(f"chat server running at {server.url}/{kept} (Ctrl+C to stop)", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -28,11 +36,17 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("serve", help="run the chat server and its page")
     run.add_argument("--host", default="127.0.0.1", help="loopback only (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    run.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="SQLite file to keep messages in; reconnecting clients get what they missed",
+    )
     args = parser.parse_args(argv)
     if not ipaddress.ip_address(args.host).is_loopback:
         parser.error(f"{args.host} is not a loopback address: the chat server binds loopback only")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port))
+        asyncio.run(serve(args.host, args.port, args.db))
 
 
 if __name__ == "__main__":

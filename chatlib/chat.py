@@ -72,7 +72,8 @@ def add_chat_handlers(sio: socketio.AsyncServer) -> None:
     """
 
     @sio.on("chat message")
-    async def chat_message(sid: str, message: object) -> dict[str, object]:
+    async def chat_message(sid: str, message: object = None, *_more: object) -> dict[str, object]:
+        # _more: the page also sends a client offset, which only a durable server uses
         try:
             text = check_message(message)
         except ValueError as error:

@@ -107,21 +107,31 @@ class EmbeddedServer:
         self.log.add("server", f"server {self.name!r} started")
         return self
 
-    async def stop(self) -> None:
-        """Disconnect every client, then close the listening socket."""
+    async def stop(self, *, crash: bool = False) -> None:
+        """Disconnect every client, then close the listening socket.
+
+        ``crash=True`` stops as a killed process would: every TCP connection
+        is cut without a goodbye, so clients see a lost connection and keep
+        trying to reconnect (a polite disconnect tells them not to).
+        """
         if self._runner is None:
             return
-        await disconnect_clients(self.url)
-        # Not ``eio.disconnect()``: it waits for each socket's send queue to drain, and a
-        # client that left a moment ago has no writer left to drain it, so it waited forever.
-        for eio_socket in list(self.sio.eio.sockets.values()):
-            await eio_socket.close(wait=False, reason=self.sio.eio.reason.SERVER_DISCONNECT)
-        self.sio.eio.sockets = {}
+        if crash:
+            for connection in self._runner.server.connections if self._runner.server else []:
+                if connection.transport is not None:
+                    connection.transport.abort()
+        else:
+            await disconnect_clients(self.url)
+            # Not ``eio.disconnect()``: it waits for each socket's send queue to drain, and
+            # a client that left a moment ago has no writer left to drain it.
+            for eio_socket in list(self.sio.eio.sockets.values()):
+                await eio_socket.close(wait=False, reason=self.sio.eio.reason.SERVER_DISCONNECT)
+            self.sio.eio.sockets = {}
         runner, self._runner = self._runner, None
         await runner.cleanup()
         if _running.get(self.name) is self:
             del _running[self.name]
-        self.log.add("server", f"server {self.name!r} stopped")
+        self.log.add("server", f"server {self.name!r} {'crashed' if crash else 'stopped'}")
 
     async def __aenter__(self) -> Self:
         return await self.start()

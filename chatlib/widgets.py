@@ -104,11 +104,11 @@ class ClientPane(widgets.VBox):
         if not text:
             return
         self.text.value = ""
-        task = asyncio.ensure_future(self._send(text))
+        task = asyncio.ensure_future(self._send_text(text))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, text: str) -> None:
+    async def _send_text(self, text: str) -> None:  # not _send: ipywidgets uses that name
         try:
             await self.client.chat(text)
             self.status.value = ""
