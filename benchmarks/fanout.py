@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 SERVERS = {
     "node socket.io 4.8": ["node", str(HERE / "node_server.js")],
     "chatlib (notebooks)": [sys.executable, str(HERE / "python_server.py"), "chatlib"],
+    "chatlib + uvloop (serve)": [sys.executable, str(HERE / "python_server.py"), "chatlib-uvloop"],
     "python-socketio defaults": [sys.executable, str(HERE / "python_server.py"), "defaults"],
 }
 

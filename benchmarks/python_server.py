@@ -2,6 +2,8 @@
 
 - ``chatlib``: the server the notebooks and the chat page use (EmbeddedServer,
   ObservedServer with its log, the chat app's validating handler).
+- ``chatlib-uvloop``: the same server on uvloop, as ``python -m chatlib serve`` runs it
+  when uvloop is installed (a kernel's loop cannot be swapped).
 - ``defaults``: python-socketio as its documentation starts it, nothing tuned.
 Prints its URL on the first line, then serves until killed.
 """
@@ -42,4 +44,9 @@ async def defaults_server() -> None:
 
 if __name__ == "__main__":
     variant = sys.argv[1]
-    asyncio.run({"chatlib": chatlib_server, "defaults": defaults_server}[variant]())
+    if variant == "chatlib-uvloop":
+        import uvloop
+
+        uvloop.run(chatlib_server())
+    else:
+        asyncio.run({"chatlib": chatlib_server, "defaults": defaults_server}[variant]())

@@ -58,21 +58,65 @@ class FanoutManager(AsyncManager):
         return [eio_packet.Packet(eio_packet.MESSAGE, part) for part in parts]
 
 
-class QuickPollSocket(engineio_async_socket.AsyncSocket):
-    """An Engine.IO socket whose writer waits for packets without a task per wake-up.
+DIRECT_WRITE_LIMIT = 16 * 1024
+"""Largest frame written directly; with an empty buffer it cannot fill the transport
+to its high-water mark, so writing it never waits for the client to read."""
 
-    Python 3.11's ``asyncio.wait_for`` wraps the wait in a new task each time;
-    ``asyncio.timeout`` bounds the same wait with a timer only. The writer
-    wakes once per burst of packets, so on a busy server this is once per
-    delivery: the second largest cost of a broadcast after the socket write.
+
+class QuickPollSocket(engineio_async_socket.AsyncSocket):
+    """An Engine.IO socket that writes straight to its WebSocket when nothing is queued.
+
+    Stock sockets put every packet in a queue that a writer task drains: per
+    delivery a queue put, a task wake-up and, on Python 3.11, a new task
+    inside ``asyncio.wait_for``. When the socket is on WebSocket, its queue
+    is empty and its writer is waiting, nothing can be ahead of the packet,
+    so it is written at once; the frame enters the transport's buffer before
+    any other send can run, which keeps the order of the wire. A slow reader
+    (bytes still buffered for it) or a large frame takes the queue as usual,
+    so one client can never hold up a broadcast to the others; the writer
+    waits with ``asyncio.timeout``, which needs no task.
     """
 
+    _websocket: Any = None
+    _writer_waiting = False
+
+    async def _websocket_handler(self, ws: Any) -> Any:
+        self._websocket = ws
+        try:
+            return await super()._websocket_handler(ws)
+        finally:
+            self._websocket = None
+
+    async def send(self, pkt: Any) -> None:
+        ws = self._websocket
+        if ws is None or not self._writer_waiting or not self.upgraded or self.closing:
+            return await super().send(pkt)
+        encoded = pkt.encode()
+        transport = ws.environ["aiohttp.request"].transport
+        if (
+            not self.queue.empty()
+            or len(encoded) > DIRECT_WRITE_LIMIT
+            or transport is None
+            or transport.get_write_buffer_size()  # a slow reader: let its writer wait, not us
+        ):
+            return await super().send(pkt)
+        if not await self.check_ping_timeout():
+            return None
+        try:
+            await ws.send(encoded)
+        except Exception:  # the connection is gone: close as the writer would
+            await self.close(wait=False, abort=True)
+        return None
+
     async def poll(self) -> list[Any]:
+        self._writer_waiting = True
         try:
             async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
                 first = await self.queue.get()
         except (TimeoutError, asyncio.CancelledError):
             raise engineio_exceptions.QueueEmpty() from None
+        finally:
+            self._writer_waiting = False
         self.queue.task_done()
         if first is None:
             return []

@@ -51,3 +51,43 @@ async def test_websocket_compression_is_declined_unless_asked_for():
             assert bool(ws.compress) is compression  # the client asked; the server decided
             assert (await ws.receive_str()).startswith("0{")  # the Engine.IO open packet
         await server.stop()
+
+
+async def test_order_holds_when_frames_take_both_paths(server):
+    alice, bob = await connect_clients(server.url, ["alice", "bob"])
+    big = "x" * 40_000  # larger than a direct write: goes through the queue
+    for n in range(60):
+        await server.sio.emit("n", (n, big if n % 3 == 0 else "small"))
+    await server.sio.emit("bin", b"\x00\x01\x02")
+    await settle(server, alice, bob)
+    for client in (alice, bob):
+        assert [args[0] for args in client.received("n")] == list(range(60))
+        assert client.received("bin") == [b"\x00\x01\x02"]
+
+
+async def test_a_client_that_stops_reading_does_not_hold_up_the_others(server):
+    """The broadcast never waits on one reader: its frames queue, the others' keep flowing."""
+    import asyncio
+
+    (alice,) = await connect_clients(server.url, ["alice"])
+    url = server.url + "/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as http, http.ws_connect(url, compress=0) as stuck:
+        assert (await stuck.receive_str()).startswith("0")  # Engine.IO open
+        await stuck.send_str('40{"name":"stuck"}')  # Socket.IO connect to "/", then no more reads
+        assert (await stuck.receive_str()).startswith("40")
+        payload = "y" * 8_000
+        started = asyncio.get_running_loop().time()
+        for n in range(1_000):  # 8 MB: more than loopback buffers hold for a reader that stops
+            await server.sio.emit("flood", (n, payload))
+        elapsed = asyncio.get_running_loop().time() - started
+        await settle(server, alice, timeout=20)
+        assert [args[0] for args in alice.received("flood")] == list(range(1_000))
+        stuck_socket = next(
+            s for s in server.sio.eio.sockets.values() if s is not _socket_of(server, alice)
+        )
+        assert not stuck_socket.queue.empty(), "the stuck reader's frames should be queued"
+        assert elapsed < 10
+
+
+def _socket_of(server, client):
+    return server.sio.eio.sockets[client.eio.sid]
