@@ -84,3 +84,4 @@ async def test_repr_is_stable_and_the_module_has_the_test_hooks(server):
     for hook in ("dg-delivered", "dg-skipped", "dg-ack", "dg-timeout", "data-step-seq"):
         assert hook in js or hook.replace("data-step-seq", "stepSeq") in js
     assert "innerHTML" not in js  # text goes in as text
+    assert "export default" in str(diagram._esm) and "dg-svg" in str(diagram._css)

@@ -5,7 +5,7 @@
 // .dg-pending[data-to], .dg-send[data-from], .dg-ack, .dg-timeout, svg[data-step-seq].
 
 const NS = "http://www.w3.org/2000/svg";
-const LEFT = 110, NODE_X = 190, NODE_W = 120, TARGET_X = 370, TARGET_W = 140, RIGHT = 570;
+const LEFT = 110, NODE_X = 180, NODE_W = 120, TARGET_X = 350, TARGET_W = 140, RIGHT = 640;
 const TOP = 36, ROW = 30;
 
 function svgEl(name, attrs = {}, text) {
@@ -27,8 +27,9 @@ function arrow(parent, cls, x1, y1, x2, y2, data = {}) {
 
 function drawStep(svg, state, step) {
   const clients = state.clients;
-  const height = TOP + Math.max(clients.length, state.nodes.length, 1) * ROW + 10;
-  svg.setAttribute("viewBox", `0 0 680 ${height}`);
+  const rows = Math.max(clients.length, state.nodes.length, 1);
+  const height = Math.max(TOP + rows * ROW + 10, TOP + (clients.length * ROW) / 2 + 60);
+  svg.setAttribute("viewBox", `0 0 790 ${height}`);
   svg.replaceChildren();
   const rowY = (name) => TOP + clients.indexOf(name) * ROW + ROW / 2;
   const midY = TOP + (clients.length * ROW) / 2;
@@ -66,7 +67,7 @@ function drawStep(svg, state, step) {
     if (step.acks.length) arrow(layer, "dg-arrow dg-ack", NODE_X, ny + 6, LEFT, rowY(step.sender) + 6, { to: step.sender });
     if (step.timeouts.length) {
       layer.append(svgEl("text", { x: LEFT + 20, y: rowY(step.sender) - 6, class: "dg-timeout",
-        "data-who": step.sender }, "⏱ no ack: timed out"));
+        "data-who": step.sender }, "✕ no ack: timed out"));
     }
     return;
   }
@@ -85,18 +86,21 @@ function drawStep(svg, state, step) {
       arrow(layer, "dg-arrow dg-delivered", tx, midY, RIGHT, y, { to: name });
     } else if (step.excluded.includes(name) || step.outside.includes(name)) {
       const reason = step.excluded.includes(name) ? "excluded" : "outside";
-      arrow(layer, "dg-skipped", tx, midY, RIGHT - 40, y, { to: name, reason });
-      layer.append(svgEl("text", { x: RIGHT - 34, y: y + 4, class: "dg-skip-mark",
-        "data-to": name }, reason === "excluded" ? "✕ skip_sid" : "✕ not in room"));
+      arrow(layer, "dg-skipped", tx, midY, RIGHT - 84, y, { to: name, reason });
+      layer.append(svgEl("text", { x: RIGHT - 80, y: y + 4, class: "dg-skip-mark",
+        "data-to": name }, reason === "excluded" ? "✕ skip_sid" : "✕ not addressed"));
     } else if (step.targets.includes(name)) {
       arrow(layer, "dg-pending", tx, midY, RIGHT, y, { to: name });
     }
     if (step.acks.includes(name)) {
-      arrow(layer, "dg-arrow dg-ack", RIGHT, y + 6, NODE_X + NODE_W, ny + 6, { from: name });
+      const below = midY + 40;  // under the target box, so the way back stays readable
+      const ack = svgEl("path", { class: "dg-arrow dg-ack", "data-from": name,
+        d: `M${RIGHT},${y + 6} C${tx},${below} ${TARGET_X},${below} ${NODE_X + NODE_W},${ny + 8}` });
+      layer.append(ack);
     }
     if (step.timeouts.includes(name)) {
-      layer.append(svgEl("text", { x: RIGHT + 70, y: y + 4, class: "dg-timeout",
-        "data-who": name }, "⏱ timed out"));
+      layer.append(svgEl("text", { x: RIGHT + 48, y: y + 4, class: "dg-timeout",
+        "data-who": name }, "✕ timed out"));
     }
   }
 }
@@ -114,7 +118,7 @@ function render({ model, el }) {
     bar.append(b);
     return b;
   };
-  const pause = button("⏸ pause", "freeze the view, or follow live again", "toggle");
+  const pause = button("pause", "freeze the view, or follow live again", "toggle");
   button("◀", "previous step", "step", { delta: -1 });
   button("▶", "next step", "step", { delta: 1 });
   button("⟲ replay", "show the last steps again", "replay");
@@ -129,7 +133,7 @@ function render({ model, el }) {
     const state = model.get("state") || {};
     const steps = state.steps || [];
     const step = steps[state.shown];
-    pause.textContent = state.paused ? "▶ live" : "⏸ pause";
+    pause.textContent = state.paused ? "live" : "pause";
     el.dataset.paused = String(!!state.paused);
     caption.textContent = step
       ? `step ${state.shown + 1} of ${steps.length}: ${step.summary}` +
