@@ -9,7 +9,7 @@ It never touches ipywidgets: panes observe it through ``subscribe``.
 from __future__ import annotations
 
 import asyncio
-import itertools
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +17,11 @@ from typing import Any
 import socketio
 from socketio import exceptions
 
+from .facts import FactLog, sequence
 from .log import describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS
 
-_sequence = itertools.count()
+_sequence = sequence
 _live: dict[str, ChatClient] = {}
 
 
@@ -54,6 +55,8 @@ class ChatClient(socketio.AsyncClient):
         self.inbox: list[Message] = []
         self.outbox: list[Message] = []
         self.connect_errors: list[Any] = []
+        self.facts = FactLog()
+        """Acknowledgements this client got and waits that timed out (see ``chatlib.facts``)."""
         self.server_url: str | None = None
         self._inbox_read = 0
         self._outbox_read = 0
@@ -120,9 +123,62 @@ class ChatClient(socketio.AsyncClient):
             )
         if event not in INTERNAL_EVENTS:
             args = data if isinstance(data, tuple) else (() if data is None else (data,))
-            self.outbox.append(Message(next(_sequence), False, event, args, namespace or "/"))
+            message = Message(next(_sequence), False, event, args, namespace or "/")
+            self.outbox.append(message)
+            if callback is not None:
+                callback = self._record_ack(callback, message)
             self._notify()
         await super().emit(event, data, namespace=namespace, callback=callback)
+
+    async def call(  # type: ignore[override]
+        self, event: str, data: Any = None, namespace: str | None = None, timeout: float = 60
+    ) -> Any:
+        """``AsyncClient.call``, plus a ``timeout`` fact when the server never answers."""
+        sent = len(self.outbox)
+        try:
+            return await super().call(event, data, namespace=namespace, timeout=timeout)
+        except exceptions.TimeoutError:
+            asked = next((m for m in self.outbox[sent:] if m.event == event), None)
+            if asked is not None:
+                self.facts.add(
+                    "timeout",
+                    "",
+                    namespace=asked.namespace,
+                    event=event,
+                    client=self.name,
+                    about=asked.seq,
+                )
+                self._notify()
+            raise
+
+    def _record_ack(self, callback: Any, message: Message) -> Any:
+        """Wrap an emit's callback so the server's acknowledgement becomes an ``ack`` fact."""
+
+        def record(args: tuple[Any, ...]) -> None:
+            self.facts.add(
+                "ack",
+                "",
+                namespace=message.namespace,
+                event=message.event,
+                client=self.name,
+                data=describe(args),
+                about=message.seq,
+            )
+            self._notify()
+
+        if inspect.iscoroutinefunction(callback):  # the client awaits only coroutine functions
+
+            async def acked(*args: Any) -> Any:
+                record(args)
+                return await callback(*args)
+
+        else:
+
+            def acked(*args: Any) -> Any:
+                record(args)
+                return callback(*args)
+
+        return acked
 
     async def chat(self, text: str) -> None:
         """Send a chat message, as the tutorial's page does on submit."""

@@ -10,6 +10,7 @@ client names instead of socket ids, and counts handlers still running, so
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,11 +20,17 @@ import socketio
 from engineio import async_socket as engineio_async_socket
 from socketio import exceptions
 
+from .facts import FactLog, audience
 from .fanout import QuickPollSocket
 from .log import ServerLog, describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS, SETTLE_EVENT
 
 _instances: weakref.WeakSet[ObservedServer] = weakref.WeakSet()
+
+_answering: contextvars.ContextVar[str] = contextvars.ContextVar("answering", default="")
+"""The client whose event the running handler answers (each handler is its own task)."""
+_calling: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("calling", default=None)
+"""Inside ``call()``: collects the seq of the emit it makes, to name it if it times out."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class ObservedServer(socketio.AsyncServer):
         super().__init__(*args, **kwargs)
         self.name = name
         self.log = ServerLog()
+        self.facts = FactLog()
         self.errors: list[HandlerError] = []
         self._names: dict[tuple[str, str], str] = {}
         self._busy = 0
@@ -86,9 +94,13 @@ class ObservedServer(socketio.AsyncServer):
             )
         ns = namespace or "/"
         if event not in INTERNAL_EVENTS:
-            audience = self._audience(to if to is not None else room, skip_sid, ns)
+            target = to if to is not None else room
+            audience = self._audience(target, skip_sid, ns)
             local = " (this node only)" if ignore_queue else ""
             self.log.add("emit", f"emit {event!r} {describe(data)} {audience}{local}")
+            fact = self._emit_fact(event, data, target, skip_sid, ns, callback is not None)
+            if callback is not None:
+                callback = self._record_ack(callback, fact.seq, fact.targets, ns)
         await super().emit(
             event,
             data,
@@ -104,16 +116,77 @@ class ObservedServer(socketio.AsyncServer):
         ns = namespace or "/"
         await super().enter_room(sid, room, namespace=namespace)
         self.log.add("room", f"{self.name_of(sid, ns)} joined {room!r}{_in(ns)}")
+        self.facts.add(
+            "room", self.name, namespace=ns, event="join", client=self.name_of(sid, ns), to=(room,)
+        )
 
     async def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
         ns = namespace or "/"
         await super().leave_room(sid, room, namespace=namespace)
         self.log.add("room", f"{self.name_of(sid, ns)} left {room!r}{_in(ns)}")
+        self.facts.add(
+            "room", self.name, namespace=ns, event="leave", client=self.name_of(sid, ns), to=(room,)
+        )
 
     async def close_room(self, room: str, namespace: str | None = None) -> None:
         ns = namespace or "/"
         await super().close_room(room, namespace=namespace)
         self.log.add("room", f"room {room!r} closed{_in(ns)}")
+
+    async def call(
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        sid: Any = None,
+        namespace: str | None = None,
+        **options: Any,
+    ) -> Any:
+        """``AsyncServer.call``, plus a ``timeout`` fact when the client never answers."""
+        emitted: list[int] = []
+        token = _calling.set(emitted)
+        try:
+            return await super().call(event, data, to=to, sid=sid, namespace=namespace, **options)
+        except exceptions.TimeoutError:
+            ns = namespace or "/"
+            who = self.name_of(to if to is not None else sid, ns)
+            about = emitted[0] if emitted else None
+            self.facts.add("timeout", self.name, namespace=ns, event=event, client=who, about=about)
+            raise
+        finally:
+            _calling.reset(token)
+
+    def _emit_fact(
+        self, event: str, data: Any, to: Any, skip_sid: Any, ns: str, wants_ack: bool
+    ) -> Any:
+        """Record whom an emit addresses on this node and whom it leaves out."""
+        fact = self.facts.add(
+            "emit",
+            self.name,
+            namespace=ns,
+            event=event,
+            data=describe(data if isinstance(data, tuple) else () if data is None else (data,)),
+            cause=_answering.get(),
+            wants_ack=wants_ack,
+            **audience(self.manager, self._names, to, skip_sid, ns),
+        )
+        emitted = _calling.get()
+        if emitted is not None:
+            emitted.append(fact.seq)
+        return fact
+
+    def _record_ack(self, callback: Any, about: int, targets: tuple[str, ...], ns: str) -> Any:
+        """Wrap an emit's callback so its acknowledgement becomes an ``ack`` fact."""
+        who = targets[0] if len(targets) == 1 else ""
+
+        async def acked(*args: Any) -> Any:
+            self.facts.add(
+                "ack", self.name, namespace=ns, client=who, data=describe(args), about=about
+            )
+            result = callback(*args)
+            return await result if asyncio.iscoroutine(result) else result
+
+        return acked
 
     def _audience(self, to: Any, skip_sid: Any, namespace: str) -> str:
         targets = "to everyone" if to is None else "to " + ", ".join(self._targets(to, namespace))
@@ -136,6 +209,15 @@ class ObservedServer(socketio.AsyncServer):
         sid = args[0] if args else ""
         who = self.name_of(sid, namespace)
         self.log.add("received", f"{who} → {event!r} {describe(tuple(args[1:]))}{_in(namespace)}")
+        self.facts.add(
+            "received",
+            self.name,
+            namespace=namespace,
+            event=event,
+            data=describe(tuple(args[1:])),
+            client=who,
+        )
+        answering = _answering.set(who)
         self._busy += 1
         self._idle.clear()
         try:
@@ -144,6 +226,7 @@ class ObservedServer(socketio.AsyncServer):
             self._record_error(event, namespace, who, exc)
             return self.not_handled
         finally:
+            _answering.reset(answering)
             self._busy -= 1
             if not self._busy:
                 self._idle.set()
@@ -170,6 +253,7 @@ class ObservedServer(socketio.AsyncServer):
             self._names.pop((namespace, sid), None)
         else:
             self.log.add("connect", f"{who} connected to {namespace}")
+            self.facts.add("connect", self.name, namespace=namespace, client=who)
         return result
 
     async def _on_disconnect(self, namespace: str, sid: str, *rest: Any) -> Any:
@@ -184,6 +268,7 @@ class ObservedServer(socketio.AsyncServer):
             return None
         finally:
             self.log.add("disconnect", f"{who} disconnected from {namespace}")
+            self.facts.add("disconnect", self.name, namespace=namespace, client=who)
             self._names.pop((namespace, sid), None)
 
     def _record_error(self, event: str, namespace: str, who: str, exc: Exception) -> None:

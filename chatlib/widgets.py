@@ -29,8 +29,9 @@ _BOX_STYLE = (
 class _Redraw:
     """Run ``redraw`` soon, once, however many times ``request()`` is called meanwhile."""
 
-    def __init__(self, redraw: Callable[[], None]) -> None:
+    def __init__(self, redraw: Callable[[], None], interval: float = REDRAW_INTERVAL) -> None:
         self._redraw = redraw
+        self._interval = interval
         self._pending = False
 
     def request(self) -> None:
@@ -42,7 +43,7 @@ class _Redraw:
             self._redraw()
             return
         self._pending = True
-        loop.call_later(REDRAW_INTERVAL, self._run)
+        loop.call_later(self._interval, self._run)
 
     def _run(self) -> None:
         self._pending = False

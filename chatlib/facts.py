@@ -1,0 +1,116 @@
+"""Structured facts about delivery, for views that draw it rather than print it.
+
+The server log is text for people; a diagram or an inspector needs the same
+moments as data: who an emit addressed and who it left out, which socket
+acknowledged, which wait timed out. ``ObservedServer`` and ``ChatClient``
+each keep a ``FactLog`` next to their log and inbox. Facts are numbered from
+the same counter as client ``Message``s, so the two records interleave in the
+order things happened in this process.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+sequence = itertools.count()
+"""One counter for messages and facts: their ``seq`` orders them against each other."""
+
+FactListener = Callable[["Fact"], None]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing a server or client did, with names instead of socket ids.
+
+    ``kind`` is one of: ``connect``, ``disconnect``, ``received`` (a server
+    read a client's event), ``emit`` (a server sent an event), ``room`` (a
+    socket joined or left a room; ``event`` is ``join`` or ``leave`` and
+    ``to`` the room), ``ack`` (an acknowledgement arrived), ``timeout`` (a
+    wait for one gave up).
+    """
+
+    seq: int
+    kind: str
+    node: str
+    namespace: str = "/"
+    event: str = ""
+    data: str = ""
+    client: str = ""
+    """Who this is about: the sender of ``received``, who acked or timed out, who joined."""
+    cause: str = ""
+    """For ``emit``: the client whose event the emitting handler was answering."""
+    to: tuple[str, ...] = ()
+    """For ``emit``: the targets as written (room names, client names); () means everyone."""
+    targets: tuple[str, ...] = ()
+    """For ``emit``: the clients this node addressed (participants are node-local)."""
+    excluded: tuple[str, ...] = ()
+    """For ``emit``: clients left out by ``skip_sid``."""
+    outside: tuple[str, ...] = ()
+    """For ``emit``: clients in the namespace that are not in any targeted room."""
+    wants_ack: bool = False
+    about: int | None = None
+    """For ``ack``/``timeout``: the ``seq`` of the emit fact or ``Message`` answered."""
+
+
+class FactLog:
+    """A bounded list of facts that tells its listeners about each new one."""
+
+    def __init__(self, maxlen: int = 2000) -> None:
+        self._facts: deque[Fact] = deque(maxlen=maxlen)
+        self._listeners: list[FactListener] = []
+
+    def add(self, kind: str, node: str, **fields: object) -> Fact:
+        fact = Fact(next(sequence), kind, node, **fields)  # type: ignore[arg-type]
+        self._facts.append(fact)
+        for listener in list(self._listeners):
+            listener(fact)
+        return fact
+
+    def subscribe(self, listener: FactListener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: FactListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def of(self, *kinds: str) -> list[Fact]:
+        return [f for f in self._facts if not kinds or f.kind in kinds]
+
+    def __iter__(self) -> Iterator[Fact]:
+        return iter(list(self._facts))
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+
+def audience(
+    manager: Any, names: dict[tuple[str, str], str], to: Any, skip_sid: Any, namespace: str
+) -> dict[str, tuple[str, ...]]:
+    """Whom an emit addresses on this node, whom ``skip_sid`` excludes, who is outside.
+
+    Computed from the manager's rooms at the moment of the emit, as python-socketio
+    does itself; clients without a name (not ``ChatClient``s) are left out.
+    """
+    everyone = {sid for sid, _ in manager.get_participants(namespace, None)}
+    written = [] if to is None else [to] if isinstance(to, str) else list(to)
+    if to is None:
+        addressed = everyone
+    else:
+        addressed = (
+            {sid for sid, _ in manager.get_participants(namespace, written)} if written else set()
+        )
+    skip = set() if not skip_sid else {skip_sid} if isinstance(skip_sid, str) else set(skip_sid)
+
+    def named(sids: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted(names[(namespace, s)] for s in sids if (namespace, s) in names))
+
+    return {
+        "to": tuple(names.get((namespace, item), item) for item in written),
+        "targets": named(addressed - skip),
+        "excluded": named(everyone & skip),
+        "outside": named(everyone - addressed - skip),
+    }
