@@ -72,8 +72,12 @@ class Cluster:
     async def start_node(self, name: str, **server_options: Any) -> EmbeddedServer:
         """Start a node called ``name`` on a free port, subscribed before it returns."""
         manager = self.new_manager()
+        logger = node_logger(name)
+        server_options.setdefault("logger", logger)
+        server_options.setdefault("engineio_logger", logger)
         node = Node(name, client_manager=manager, **server_options)
-        manager.logger = node_logger(node)
+        manager.logger = logger
+        logger.handlers[0].node = node  # type: ignore[attr-defined]
         await node.start()
         if not node.sio.manager_initialized:  # what python-socketio does on a first connect
             node.sio.manager_initialized = True
@@ -109,9 +113,14 @@ class Node(EmbeddedServer):
 
     python-socketio's manager listens in a background task that outlives the
     web server; without this, every re-run cell would leave one more listener.
+    It also drops long-polling sessions first: closing one waits until its
+    client fetches the goodbye, and a client that went away never will.
     """
 
     async def stop(self) -> None:
+        for socket in list(self.sio.eio.sockets.values()):
+            if not socket.upgraded:  # still on long-polling
+                await socket.close(wait=False, abort=True)
         await super().stop()
         await close_queue(self.sio.manager)
 
@@ -150,24 +159,28 @@ async def wait_for_subscribers(url: str, channel: str, count: int, timeout: floa
         await client.aclose()
 
 
-def node_logger(node: EmbeddedServer) -> logging.Logger:
-    """A logger whose warnings and errors become ``"error"`` lines of the node's server log.
+def node_logger(name: str) -> logging.Logger:
+    """A logger whose warnings and errors become ``"error"`` lines of a node's server log.
 
-    A fresh ``Logger`` object (not ``logging.getLogger``): re-running a cell
-    does not pile up handlers on a shared, named logger.
+    The node's Socket.IO server, its Engine.IO server and its manager all log
+    here: what would go to stderr (and be lost, or pollute a cell) goes to the
+    node's log, where a lesson can show it. A fresh ``Logger`` object rather
+    than ``logging.getLogger``: re-running a cell does not pile up handlers.
+    Attach the node with ``logger.handlers[0].node = node``.
     """
-    logger = logging.Logger(f"chatlib.node.{node.name}", logging.WARNING)
-    logger.addHandler(_ServerLogHandler(node))
+    logger = logging.Logger(f"chatlib.node.{name}", logging.WARNING)
+    logger.addHandler(_ServerLogHandler())
     return logger
 
 
 class _ServerLogHandler(logging.Handler):
-    def __init__(self, node: EmbeddedServer) -> None:
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.node = node
+        self.node: EmbeddedServer | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.node.log.add("error", f"queue: {record.getMessage()}")
+        if self.node is not None:
+            self.node.log.add("error", record.getMessage())
 
 
 async def run_emitter(
