@@ -11,10 +11,16 @@ from .chat import add_chat_handlers
 from .server import EmbeddedServer
 
 
-async def serve(host: str, port: int) -> None:
-    server = EmbeddedServer("chat", host=host, port=port, chat_page=True)
+async def serve(host: str, port: int, redis: str | None = None, channel: str = "socketio") -> None:
+    if redis:  # one node of several: clients of every node share one conversation
+        from .cluster import Cluster
+
+        server = await Cluster(redis, channel=channel).start_node(
+            "chat", host=host, port=port, chat_page=True
+        )
+    else:
+        server = await EmbeddedServer("chat", host=host, port=port, chat_page=True).start()
     add_chat_handlers(server.sio)
-    await server.start()
     print(f"chat server running at {server.url}/ (Ctrl+C to stop)", flush=True)
     try:
         await asyncio.Event().wait()
@@ -28,11 +34,13 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("serve", help="run the chat server and its page")
     run.add_argument("--host", default="127.0.0.1", help="loopback only (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    run.add_argument("--redis", help="share clients with other nodes through this Redis URL")
+    run.add_argument("--channel", default="socketio", help="the nodes' Redis channel")
     args = parser.parse_args(argv)
     if not ipaddress.ip_address(args.host).is_loopback:
         parser.error(f"{args.host} is not a loopback address: the chat server binds loopback only")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port))
+        asyncio.run(serve(args.host, args.port, args.redis, args.channel))
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def start_redis(port: int = 0, *, executable: str | None = None) -> LocalRedis:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        preexec_fn=die_with_parent if sys.platform == "linux" else None,
     )
     redis = LocalRedis(f"redis://{DEFAULT_HOST}:{port}/0", "started by chatlib", process, directory)
     atexit.register(redis.stop)
@@ -171,7 +171,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: ask Linux to stop it when its parent dies (e.g. a killed kernel)."""
     with contextlib.suppress(Exception):
         import ctypes
