@@ -207,3 +207,16 @@ async def run_emitter(
     if process.returncode:
         raise RuntimeError(f"the emitter process failed:\n{output.decode()}")
     return output.decode().strip()
+
+
+async def wait_for_log(node: EmbeddedServer, text: str, timeout: float = 5.0) -> str:
+    """The first line of ``node``'s log that contains ``text``, once there is one (bounded)."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                found = [line for line in node.log.lines() if text in line]
+                if found:
+                    return found[0]
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise TimeoutError(f"{node.name}'s log has no {text!r} after {timeout} s") from None

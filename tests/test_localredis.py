@@ -139,13 +139,15 @@ def test_redis_started_by_a_process_that_is_killed_goes_with_it():
         """
         import sys, time
         from chatlib.localredis import start_redis
-        print(start_redis().port, flush=True)
+        redis = start_redis()
+        print(redis.port, redis.directory, flush=True)
         time.sleep(60)
         """
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        port = int(parent.stdout.readline())
+        port, directory = parent.stdout.readline().split()
+        port = int(port)
         assert ping("127.0.0.1", port)
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(5)
@@ -159,6 +161,7 @@ def test_redis_started_by_a_process_that_is_killed_goes_with_it():
     finally:
         parent.kill()
         parent.wait(5)
+        shutil.rmtree(directory, ignore_errors=True)  # nobody was left to remove it
 
 
 def test_the_ci_script_starts_redis_when_none_answers():
