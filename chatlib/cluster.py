@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import sys
 import uuid
@@ -133,10 +134,14 @@ async def close_queue(manager: AsyncPubSubManager) -> None:
         await asyncio.gather(task, return_exceptions=True)
     if hasattr(manager, "aclose"):  # chatlib's own managers
         await manager.aclose()
-    for connection in (getattr(manager, "pubsub", None), getattr(manager, "redis", None)):
+    for attribute in ("pubsub", "redis", "publisher_connection"):  # Redis, then aio-pika
+        connection = getattr(manager, attribute, None)
         if connection is not None:
             with contextlib.suppress(Exception):
-                await connection.aclose()
+                closing = connection.aclose() if hasattr(connection, "aclose") else None
+                closing = closing or connection.close()
+                if inspect.isawaitable(closing):
+                    await closing
 
 
 async def wait_for_subscribers(url: str, channel: str, count: int, timeout: float) -> None:
