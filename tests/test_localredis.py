@@ -181,3 +181,17 @@ def test_the_ci_script_starts_redis_when_none_answers():
             process.terminate()
             process.wait(5)
     assert not ping("127.0.0.1", port)
+
+
+def test_a_notebook_that_needs_redis_is_skipped_without_it(
+    nothing_on_the_default_port, monkeypatch
+):
+    import conftest
+    from tests import support
+
+    notebook = Path(__file__).parent.parent / "notebooks" / "06-adapters-and-nodes.ipynb"
+    monkeypatch.setattr(support, "IN_CI", False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert "apt-get install redis-server" in conftest._missing_service(notebook)
+    monkeypatch.setattr(support, "IN_CI", True)
+    assert conftest._missing_service(notebook) is None  # CI: run it, and let it fail
