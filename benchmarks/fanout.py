@@ -100,7 +100,13 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--window", type=int, default=20, help="broadcasts in flight")
     parser.add_argument("--rate", type=float, default=25, help="broadcasts/s for latency")
-    parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=list(SERVERS))
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        default=[name for name in SERVERS if "uvloop" not in name],
+        choices=list(SERVERS),
+        help="the uvloop row needs `pip install uvloop`",
+    )
     args = parser.parse_args()
     if "node socket.io 4.8" not in args.servers:
         parser.error("the Node server is the reference: keep it in --servers")

@@ -2,8 +2,8 @@
 
 - ``chatlib``: the server the notebooks and the chat page use (EmbeddedServer,
   ObservedServer with its log, the chat app's validating handler).
-- ``chatlib-uvloop``: the same server on uvloop, as ``python -m chatlib serve`` runs it
-  when uvloop is installed (a kernel's loop cannot be swapped).
+- ``chatlib-uvloop``: the same server on uvloop (``pip install uvloop``), to see whether
+  a faster loop still helps once the broadcast path is lean (a kernel's loop cannot be swapped).
 - ``defaults``: python-socketio as its documentation starts it, nothing tuned.
 Prints its URL on the first line, then serves until killed.
 """

@@ -6,24 +6,40 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 
 from .chat import add_chat_handlers
 from .durable import DurableChatServer
 from .server import EmbeddedServer
 
 
-async def serve(host: str, port: int, db: Path | None = None) -> None:
-    """Serve the chat page; with ``db``, every message is stored there and replayed."""
+async def serve(
+    host: str,
+    port: int,
+    db: Path | None = None,
+    redis: str | None = None,
+    channel: str = "socketio",
+) -> None:
+    """Serve the chat page.
+
+    With ``db`` every message is stored there and replayed to reconnecting
+    clients; with ``redis`` this process is one node of several sharing one
+    conversation through that Redis.
+    """
     server: EmbeddedServer | DurableChatServer
-    if db is None:
-        server = EmbeddedServer("chat", host=host, port=port, chat_page=True)
+    if db is not None:
+        server = DurableChatServer("chat", db, host=host, port=port)
+        await server.start()
+    elif redis:
+        from .cluster import Cluster
+
+        server = await Cluster(redis, channel=channel).start_node(
+            "chat", host=host, port=port, chat_page=True
+        )
         add_chat_handlers(server.sio)
     else:
-        server = DurableChatServer("chat", db, host=host, port=port)
-    await server.start()
+        server = await EmbeddedServer("chat", host=host, port=port, chat_page=True).start()
+        add_chat_handlers(server.sio)
     kept = f", messages kept in {db}" if db is not None else ""
     print(f"chat server running at {server.url}/{kept} (Ctrl+C to stop)", flush=True)
     try:
@@ -38,28 +54,20 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("serve", help="run the chat server and its page")
     run.add_argument("--host", default="127.0.0.1", help="loopback only (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    run.add_argument(
+    kept = run.add_mutually_exclusive_group()
+    kept.add_argument(
         "--db",
         type=Path,
         metavar="PATH",
         help="SQLite file to keep messages in; reconnecting clients get what they missed",
     )
+    kept.add_argument("--redis", help="share clients with other nodes through this Redis URL")
+    run.add_argument("--channel", default="socketio", help="the nodes' Redis channel")
     args = parser.parse_args(argv)
     if not ipaddress.ip_address(args.host).is_loopback:
         parser.error(f"{args.host} is not a loopback address: the chat server binds loopback only")
     with contextlib.suppress(KeyboardInterrupt):
-        run_loop(serve(args.host, args.port, args.db))
-
-
-def run_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop when it is installed (the ``serve`` extra): ~1.6× the broadcasts per
-    second of asyncio's own loop (benchmarks/README.md). A notebook's kernel keeps its loop."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-    else:
-        uvloop.run(main)
+        asyncio.run(serve(args.host, args.port, args.db, args.redis, args.channel))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ then sends a marker behind everything the servers emitted. Socket.IO keeps
 the order of packets on one connection, so once a client holds the marker it
 holds everything emitted to it before. What arrived since the last settle is
 returned as a ``Delivery``: a deterministic table, which is what notebooks print.
+
+With several nodes sharing a message queue (``chatlib.cluster``), a node's
+emit reaches other nodes' clients through the queue, behind that node's own
+earlier messages. So each server sends its own marker, the same way, and a
+client waits for the marker of every server that can reach it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from html import escape
 from typing import Any
 
 from socketio import exceptions
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .clients import ChatClient, Message
 from .log import describe
@@ -137,13 +143,17 @@ async def settle(*participants: Any, timeout: float = 5.0) -> Delivery:
     await asyncio.gather(*(_ask_server_to_catch_up(c, timeout) for c in connected))
     for server in servers:
         await server.wait_idle(timeout)
-    token = uuid.uuid4().hex
-    waiters = {c.name: c.expect_marker(token) for c in connected}
+    tokens = {id(server): f"{uuid.uuid4().hex}:{server.name}" for server in servers}
+    waiters = {
+        (c.name, tokens[id(s)]): c.expect_marker(tokens[id(s)])
+        for c in connected
+        for s in _senders(servers, c)
+    }
     for server in servers:
-        await server.send_marker(token)
+        await server.send_marker(tokens[id(server)], _marker_namespaces(server, servers))
     _done, pending = await asyncio.wait(waiters.values(), timeout=timeout) if waiters else ((), ())
     if pending:
-        missing = sorted(name for name, w in waiters.items() if w in pending)
+        missing = sorted({name for (name, _), w in waiters.items() if w in pending})
         for waiter in pending:
             waiter.cancel()
         raise SettleTimeout(
@@ -167,6 +177,44 @@ async def wait_until(
         if loop.time() >= deadline:
             raise TimeoutError(f"{what} did not happen within {timeout} s")
         await asyncio.sleep(0.01)
+
+
+def _senders(servers: list[ObservedServer], client: ChatClient) -> list[ObservedServer]:
+    """The servers whose barrier must reach ``client`` before it has everything.
+
+    Its own server, and every server sharing a message queue with it: a message
+    that another node emitted travels through the queue, so only that node's
+    own marker, sent the same way after it, proves it has arrived. A client on
+    no server given to ``settle()`` waits for all of them (and times out).
+    """
+    home = next((s for s in servers if client.eio.sid in s.eio.sockets), None)
+    if home is None:
+        return servers
+    return [s for s in servers if s is home or _shares_queue(s, home)]
+
+
+def _marker_namespaces(server: ObservedServer, servers: list[ObservedServer]) -> list[str]:
+    """Every namespace in use on ``server`` or on a node it shares a queue with.
+
+    A node with no client of its own in a namespace must still send its marker
+    there: its earlier emits went to the other nodes' clients in it.
+    """
+    peers = [s for s in servers if s is server or _shares_queue(s, server)]
+    return sorted({ns for peer in peers for ns in peer.manager.get_namespaces()})
+
+
+def _shares_queue(one: ObservedServer, other: ObservedServer) -> bool:
+    queue = _queue_of(one)
+    return queue is not None and queue == _queue_of(other)
+
+
+def _queue_of(server: ObservedServer) -> tuple[str, str, str] | None:
+    """What identifies a server's message queue (None for the in-memory manager)."""
+    manager = server.manager
+    if not isinstance(manager, AsyncPubSubManager):
+        return None
+    where = getattr(manager, "redis_url", None) or getattr(manager, "url", None)
+    return type(manager).__name__, manager.channel, str(where)
 
 
 async def _ask_server_to_catch_up(client: ChatClient, timeout: float) -> None:

@@ -293,9 +293,9 @@ class ObservedServer(socketio.AsyncServer):
                 f"server {self.name!r}: {self._busy} handler(s) still running after {timeout} s"
             ) from None
 
-    async def send_marker(self, token: str) -> None:
-        """Emit the barrier ``token`` to every socket in every namespace."""
-        for namespace in list(self.manager.get_namespaces()):
+    async def send_marker(self, token: str, namespaces: Iterable[str] | None = None) -> None:
+        """Emit the barrier ``token`` to every socket in ``namespaces`` (default: all in use)."""
+        for namespace in list(namespaces or self.manager.get_namespaces()):
             await super().emit(MARKER_EVENT, token, namespace=namespace)
 
 

@@ -13,6 +13,10 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 LESSONS = [nb for nb in NOTEBOOKS if not nb.name.startswith("00-")]
 
 
+CONDA_NAMES = {"redis": "redis-py"}
+"""PyPI names that conda-forge spells differently."""
+
+
 def requirement(spec: str) -> tuple[str, str]:
     name, version = re.match(r"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?\s*(.*)", spec).groups()
     return name.lower(), version.replace(" ", "")
@@ -29,6 +33,7 @@ def test_environment_yml_has_every_pyproject_dependency():
         if isinstance(spec, str)
     )
     for name, version in map(requirement, wanted):
+        name = CONDA_NAMES.get(name, name)
         assert name in conda, f"{name} is in pyproject.toml but not in environment.yml"
         assert conda[name] == version, (
             f"{name}: pyproject {version!r}, environment.yml {conda[name]!r}"
