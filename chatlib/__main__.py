@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import ipaddress
 
+from . import classroom
 from .chat import add_chat_handlers
 from .server import EmbeddedServer
 
@@ -28,7 +29,10 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("serve", help="run the chat server and its page")
     run.add_argument("--host", default="127.0.0.1", help="loopback only (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    classroom.add_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "classroom":
+        return classroom.run(args)
     if not ipaddress.ip_address(args.host).is_loopback:
         parser.error(f"{args.host} is not a loopback address: the chat server binds loopback only")
     with contextlib.suppress(KeyboardInterrupt):

@@ -33,7 +33,8 @@ class EmbeddedServer:
     """An ``ObservedServer`` (``.sio``) served by aiohttp on loopback.
 
     Register handlers on ``.sio`` exactly as with python-socketio; add HTTP
-    routes to ``.app`` before ``start()``.
+    routes to ``.app`` before ``start()``. ``server_class`` swaps in a subclass
+    of ``ObservedServer`` (the classroom's guarded server is one).
     """
 
     def __init__(
@@ -43,12 +44,13 @@ class EmbeddedServer:
         host: str = "127.0.0.1",
         port: int = 0,
         chat_page: bool = False,
+        server_class: type[ObservedServer] = ObservedServer,
         **server_options: Any,
     ) -> None:
         self.name = name
         self.host = host
         self.port = port
-        self.sio = ObservedServer(name=name, async_mode="aiohttp", **server_options)
+        self.sio = server_class(name=name, async_mode="aiohttp", **server_options)
         self.app = web.Application()
         self.sio.attach(self.app)
         if chat_page:
