@@ -10,19 +10,32 @@ as a handler could be silently undone. Here it cannot be:
 - every event is refused, with the reason in its acknowledgement, when it
   uses a reserved name, has no handler, or comes too fast (rate limit);
 - a malformed packet disconnects the client that sent it, and only that one.
+
+python-engineio 4.15 decodes a websocket frame outside its error handling: a
+frame that is not Engine.IO at all (``"x"``, an empty frame) ends its reader
+without closing the session, which then lingers, still "online", until the
+ping timeout, and holds up the server's shutdown. The websocket wrapper below
+checks each frame first and ends the session cleanly instead.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 from typing import Any
 
+from aiohttp import WSCloseCode
+from engineio import packet as eio_packet
 from socketio import exceptions, packet
 
 from .access import TokenGate
 from .limits import Limits, RateLimit, check_name
 from .observed import ObservedServer
 from .protocol import INTERNAL_EVENTS, RESERVED_EVENTS
+
+CLOSE_WAIT = 1.0
+"""Seconds a client that broke the protocol gets to answer the server's close."""
 
 
 class ClassroomServer(ObservedServer):
@@ -42,6 +55,7 @@ class ClassroomServer(ObservedServer):
         self.rate = RateLimit(self.limits.per_second, self.limits.burst)
         self.members: dict[str, str] = {}
         self._holders: dict[str, tuple[str, str]] = {}  # name -> (eio_sid, seat)
+        self.eio._async = {**self.eio._async, "websocket": _checked_websocket(self)}
 
     def online(self) -> list[str]:
         """Sorted display names of everyone connected."""
@@ -54,11 +68,14 @@ class ClassroomServer(ObservedServer):
         sid, environ = args[0], args[1]
         auth = args[2] if len(args) > 2 else None
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
-        shown = "a client"
+        given = auth.get("name") if isinstance(auth, dict) else None
+        try:
+            shown = check_name(given)
+        except ValueError:
+            shown = "a client with no valid name"
         try:
             self.gate.check(auth)
-            name = check_name(auth.get("name") if isinstance(auth, dict) else None)
-            shown = name
+            name = check_name(given)
             claimed = await self._claim(eio_sid, name, _seat(auth))
         except (ValueError, exceptions.ConnectionRefusedError) as exc:
             message = exc.error_args["message"] if hasattr(exc, "error_args") else str(exc)
@@ -161,6 +178,30 @@ class ClassroomServer(ObservedServer):
         self._binary_packet.pop(eio_sid, None)
         if eio_sid in self.eio.sockets:
             await self.eio.disconnect(eio_sid)
+
+
+def _checked_websocket(server: ClassroomServer) -> type:
+    """engineio's websocket wrapper, made to end the session on a frame it cannot decode."""
+    base = server.eio._async["websocket"]
+
+    class CheckedWebSocket(base):  # type: ignore[misc, valid-type]
+        async def wait(self) -> Any:
+            data = await super().wait()
+            if isinstance(data, str):
+                try:
+                    eio_packet.Packet(encoded_packet=data)
+                except Exception:
+                    server.log.add("refused", "a client sent a frame that is not Engine.IO: closed")
+                    # Close now, waiting at most a second for the client's reply
+                    # (aiohttp would wait 10 s for a client that does not read).
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._sock.close(code=WSCloseCode.PROTOCOL_ERROR), CLOSE_WAIT
+                        )
+                    return None  # what engineio reads as "closed by the client"
+            return data
+
+    return CheckedWebSocket
 
 
 def _seat(auth: Any) -> str:
