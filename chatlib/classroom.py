@@ -220,11 +220,11 @@ def add_command(commands: Any) -> None:
     )
 
 
-def join_message(classroom: Classroom) -> str:
+def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") -> str:
     """What the instructor reads out or pastes: links, and the notebook call."""
     urls = classroom.join_urls()
     token = f', token="{classroom.token}"' if classroom.token else ""
-    lines = [f"Classroom chat {classroom.server.name!r} is running (Ctrl+C to stop)."]
+    lines = [f"Classroom chat {classroom.server.name!r} is running{stop_hint}."]
     if classroom.token is None:
         lines.append("Only this machine can join (loopback). Use --host 0.0.0.0 for the room.")
     lines += ["Students open one of these links in a browser:", *(f"    {u}" for u in urls)]

@@ -92,3 +92,21 @@ class PresenterView(widgets.HBox):
         )
         self.redraws += 1
         self.last_redraw_seconds = time.perf_counter() - started
+
+
+class JoinCard(widgets.HTML):
+    """The join links and the notebook call, to share with students.
+
+    A widget so that its port and token stay out of the notebook's saved text
+    output: its plain-text form names the class only.
+    """
+
+    def __init__(self, classroom: Classroom) -> None:
+        from .classroom import join_message
+
+        self.class_name = classroom.server.name
+        text = join_message(classroom, stop_hint="")
+        super().__init__(f'<pre style="{_SIDE_STYLE}">{escape(text)}</pre>')
+
+    def __repr__(self) -> str:
+        return f"JoinCard(class {self.class_name!r})"

@@ -164,3 +164,25 @@ async def test_the_command_says_when_the_port_is_taken(room):
     _, err = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 1
     assert b"pick another with --port" in err
+
+
+async def test_breakout_exercise_checks_real_deliveries(room):
+    from chatlib.classroom_exercises import BREAKOUT, breakout_room
+
+    ada, bob, cy = [await join_class(room.url, n) for n in ("ada", "bob", "cy")]
+
+    async def stub(ada, bob, cy):
+        raise NotImplementedError
+
+    async def to_everyone(ada, bob, cy):
+        await ada.say(BREAKOUT)
+
+    async def solution(ada, bob, cy):
+        await ada.join_room("group 1")
+        await bob.join_room("group 1")
+        await ada.say(BREAKOUT, room="group 1")
+
+    assert (await breakout_room.check(stub, room, ada, bob, cy)).status == "not attempted"
+    wrong = await breakout_room.check(to_everyone, room, ada, bob, cy)
+    assert str(wrong) == "incorrect: received by ada, bob, cy; should not reach cy"
+    assert (await breakout_room.check(solution, room, ada, bob, cy)).correct
