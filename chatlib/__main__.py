@@ -8,6 +8,7 @@ import contextlib
 import ipaddress
 from pathlib import Path
 
+from . import classroom
 from .chat import add_chat_handlers
 from .durable import DurableChatServer
 from .server import EmbeddedServer
@@ -63,7 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     kept.add_argument("--redis", help="share clients with other nodes through this Redis URL")
     run.add_argument("--channel", default="socketio", help="the nodes' Redis channel")
+    classroom.add_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "classroom":
+        return classroom.run(args)
     if not ipaddress.ip_address(args.host).is_loopback:
         parser.error(f"{args.host} is not a loopback address: the chat server binds loopback only")
     with contextlib.suppress(KeyboardInterrupt):

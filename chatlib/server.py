@@ -37,6 +37,8 @@ class EmbeddedServer:
     Register handlers on ``.sio`` exactly as with python-socketio; add HTTP
     routes to ``.app`` before ``start()``. WebSocket compression is off unless
     ``websocket_compression=True``: it costs more than it saves on chat frames.
+    ``server_class`` swaps in a subclass of ``ObservedServer`` (the classroom's
+    guarded server is one).
     """
 
     def __init__(
@@ -47,13 +49,14 @@ class EmbeddedServer:
         port: int = 0,
         chat_page: bool = False,
         websocket_compression: bool = False,
+        server_class: type[ObservedServer] = ObservedServer,
         **server_options: Any,
     ) -> None:
         self.name = name
         self.host = host
         self.port = port
         server_options.setdefault("client_manager", FanoutManager())
-        self.sio = ObservedServer(name=name, async_mode="aiohttp", **server_options)
+        self.sio = server_class(name=name, async_mode="aiohttp", **server_options)
         if not websocket_compression:
             disable_websocket_compression(self.sio.eio)
         self.app = web.Application()

@@ -16,7 +16,12 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 
 
 class UncompressedWebSocket(engineio_aiohttp.WebSocket):
-    """engineio's aiohttp WebSocket wrapper, answering without permessage-deflate."""
+    """engineio's aiohttp WebSocket wrapper, answering without permessage-deflate.
+
+    Only ``__call__`` (the handshake) changes, so it also sits in front of a
+    subclass of engineio's wrapper that changes the rest (the classroom's
+    frame check is one).
+    """
 
     async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
         self._sock = WebSocketResponse(
@@ -31,7 +36,16 @@ class UncompressedWebSocket(engineio_aiohttp.WebSocket):
 def disable_websocket_compression(eio: Any) -> None:
     """Make one Engine.IO server (``sio.eio``) open its WebSockets uncompressed.
 
-    The driver table is shared by every server in the process, so this server
-    gets a copy of its own.
+    Keeps whatever wrapper the server already uses (a subclass of engineio's)
+    behind the uncompressed handshake. The driver table is shared by every
+    server in the process, so this server gets a copy of its own.
     """
-    eio._async = {**eio._async, "websocket": UncompressedWebSocket}
+    current = eio._async["websocket"]
+    if issubclass(current, UncompressedWebSocket):
+        return
+    wrapper = (
+        UncompressedWebSocket
+        if current is engineio_aiohttp.WebSocket
+        else type(f"Uncompressed{current.__name__}", (UncompressedWebSocket, current), {})
+    )
+    eio._async = {**eio._async, "websocket": wrapper}

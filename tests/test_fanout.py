@@ -91,3 +91,23 @@ async def test_a_client_that_stops_reading_does_not_hold_up_the_others(server):
 
 def _socket_of(server, client):
     return server.sio.eio.sockets[client.eio.sid]
+
+
+async def test_the_classroom_frame_check_survives_the_uncompressed_handshake():
+    from chatlib.guard import ClassroomServer
+    from chatlib.websocket import UncompressedWebSocket
+
+    server = await EmbeddedServer("guarded", server_class=ClassroomServer).start()
+    try:
+        wrapper = server.sio.eio._async["websocket"]
+        assert issubclass(wrapper, UncompressedWebSocket)
+        assert "CheckedWebSocket" in [cls.__name__ for cls in wrapper.__mro__]
+        url = server.url + "/socket.io/?EIO=4&transport=websocket"
+        async with aiohttp.ClientSession() as http, http.ws_connect(url, compress=15) as ws:
+            assert not ws.compress
+            assert (await ws.receive_str()).startswith("0{")
+            await ws.send_str("x")  # not Engine.IO at all: the check closes this connection
+            closing = await ws.receive(timeout=5)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    finally:
+        await server.stop()
