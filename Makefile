@@ -33,7 +33,8 @@ node_modules/.installed: package.json package-lock.json
 # Re-execute every notebook and save its outputs (run after changing a notebook or chatlib).
 notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.store_widget_state=False notebooks/*.ipynb
+	  --ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
+	  notebooks/*.ipynb
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

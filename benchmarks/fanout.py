@@ -35,9 +35,9 @@ async def start(command: list[str]) -> tuple[asyncio.subprocess.Process, str]:
     return process, url
 
 
-async def load(url: str, clients: int, mode: str, seconds: float, param: float, pid: int) -> dict:
-    """Run the load generator once; add the server's CPU seconds while it measured."""
-    server = psutil.Process(pid)
+async def load(url: str, clients: int, mode: str, seconds: float, param: float, *pids: int) -> dict:
+    """Run the load generator once; add the servers' CPU seconds while it measured."""
+    servers = [psutil.Process(pid) for pid in pids]
     gen = await asyncio.create_subprocess_exec(
         "node", str(HERE / "loadgen.js"), url, str(clients), mode, str(seconds), str(param),
         stdout=asyncio.subprocess.PIPE, cwd=HERE.parent,
@@ -46,11 +46,27 @@ async def load(url: str, clients: int, mode: str, seconds: float, param: float, 
     line = await asyncio.wait_for(gen.stdout.readline(), timeout)
     if line.strip() != b"measuring":
         raise RuntimeError(f"load generator failed before measuring: {line!r}")
-    before = sum(server.cpu_times()[:2])
+    before = cpu_seconds(servers)
     result = json.loads(await asyncio.wait_for(gen.stdout.readline(), timeout))
-    result["server_cpu_s"] = sum(server.cpu_times()[:2]) - before
+    result["server_cpu_s"] = cpu_seconds(servers) - before
     await gen.wait()
     return result
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+
+def summarize(sat: dict, rate: dict) -> dict:
+    """One row's figures from a saturation run and a fixed-rate run."""
+    return {
+        "per_second": sat["per_second"],
+        "cpu_us": 1e6 * sat["server_cpu_s"] / max(sat["deliveries"], 1),
+        "p50_ms": rate["p50_ms"],
+        "p99_ms": rate["p99_ms"],
+        "lost": sat["lost"] + rate["lost"],
+        "duplicates": sat["duplicates"] + rate["duplicates"],
+    }
 
 
 async def measure(name: str, clients: int, args: argparse.Namespace) -> dict:
@@ -61,14 +77,7 @@ async def measure(name: str, clients: int, args: argparse.Namespace) -> dict:
     finally:
         process.kill()
         await process.wait()
-    return {
-        "per_second": sat["per_second"],
-        "cpu_us": 1e6 * sat["server_cpu_s"] / max(sat["deliveries"], 1),
-        "p50_ms": rate["p50_ms"],
-        "p99_ms": rate["p99_ms"],
-        "lost": sat["lost"] + rate["lost"],
-        "duplicates": sat["duplicates"] + rate["duplicates"],
-    }
+    return summarize(sat, rate)
 
 
 def median_of(rounds: list[dict]) -> dict:

@@ -4,9 +4,12 @@
 //
 //   node loadgen.js URL N saturate SECONDS WINDOW   bounded in-flight window, as fast as it goes
 //   node loadgen.js URL N rate SECONDS PER_SECOND   a fixed rate, for latency
+// URL may be several, comma-separated (nodes of one cluster): clients are dealt round-robin,
+// and the sender is on the first.
 const { io } = require("socket.io-client");
 
-const [url, nText, mode, secondsText, paramText] = process.argv.slice(2);
+const [urlList, nText, mode, secondsText, paramText] = process.argv.slice(2);
+const urls = urlList.split(",");
 const n = Number(nText), seconds = Number(secondsText), param = Number(paramText);
 const clients = [];
 const pending = new Map(); // message id -> receivers still to receive it
@@ -15,7 +18,7 @@ const latencies = [];
 
 function connectOne(i) {
   return new Promise((resolve, reject) => {
-    const socket = io(url, { transports: ["websocket"], auth: { name: `load${i}` },
+    const socket = io(urls[i % urls.length], { transports: ["websocket"], auth: { name: `load${i}` },
                              reconnection: false, forceNew: true });
     socket.on("connect", () => resolve(socket));
     socket.on("connect_error", reject);

@@ -5,6 +5,7 @@
 - ``chatlib-uvloop``: the same server on uvloop (``pip install uvloop``), to see whether
   a faster loop still helps once the broadcast path is lean (a kernel's loop cannot be swapped).
 - ``defaults``: python-socketio as its documentation starts it, nothing tuned.
+- ``chatlib-redis REDIS_URL CHANNEL``: one chatlib node of a cluster sharing that Redis channel.
 Prints its URL on the first line, then serves until killed.
 """
 
@@ -22,6 +23,15 @@ async def chatlib_server() -> None:
     add_chat_handlers(server.sio)
     await server.start()
     print(server.url, flush=True)
+    await asyncio.Event().wait()
+
+
+async def chatlib_redis_node(redis_url: str, channel: str) -> None:
+    from chatlib.cluster import Cluster
+
+    node = await Cluster(redis_url, channel=channel).start_node("bench")
+    add_chat_handlers(node.sio)
+    print(node.url, flush=True)
     await asyncio.Event().wait()
 
 
@@ -44,7 +54,9 @@ async def defaults_server() -> None:
 
 if __name__ == "__main__":
     variant = sys.argv[1]
-    if variant == "chatlib-uvloop":
+    if variant == "chatlib-redis":
+        asyncio.run(chatlib_redis_node(*sys.argv[2:4]))
+    elif variant == "chatlib-uvloop":
         import uvloop
 
         uvloop.run(chatlib_server())

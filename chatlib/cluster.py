@@ -30,6 +30,7 @@ from typing import Any
 import socketio
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from .fanout import FanoutRedisManager
 from .localredis import LocalRedis
 from .server import EmbeddedServer
 
@@ -66,9 +67,9 @@ class Cluster:
         """A manager on this cluster's queue and channel (``write_only`` for an emitter)."""
         if self._manager is not None:
             return self._manager(self.channel)
-        return socketio.AsyncRedisManager(
-            self.redis_url, channel=self.channel, write_only=write_only
-        )
+        if write_only:  # an emitter delivers to nobody itself
+            return socketio.AsyncRedisManager(self.redis_url, channel=self.channel, write_only=True)
+        return FanoutRedisManager(self.redis_url, channel=self.channel)
 
     async def start_node(self, name: str, **server_options: Any) -> EmbeddedServer:
         """Start a node called ``name`` on a free port, subscribed before it returns."""
