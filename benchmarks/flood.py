@@ -116,6 +116,8 @@ async def main() -> None:
         f"| widget messages per pane per second, median / max | "
         f"{statistics.median(per_pane):.1f} / {max(per_pane):.1f} |"
     )
+    everything = sum(comm_updates.values()) / flood_seconds / args.panes
+    print(f"| every widget message of the kernel, per pane per second | {everything:.1f} |")
     print(
         f"| lines a pane keeps / its HTML, bytes | {report['pane_lines']} / "
         f"{report['pane_html_bytes']:,} |"
