@@ -72,3 +72,17 @@ def test_notebook_is_saved_executed_and_ends_with_the_error_check(path):
     if path in LESSONS:
         assert "assert_no_handler_errors()" in code[-1].source
         assert "stop_all()" in code[-2].source
+
+
+def test_a_run_that_collects_no_notebook_fails():
+    """An empty glob of notebooks must fail the suite, not pass it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "notebooks",
+         "--ignore-glob=notebooks/*.ipynb"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "no notebook cell was collected" in done.stdout + done.stderr
