@@ -1,4 +1,5 @@
-"""Fixtures: a real server on loopback, stopped after each test with every client."""
+"""Fixtures: a real server on loopback, stopped after each test with every client;
+a real Redis (found or started) and two nodes sharing it."""
 
 import pytest
 
@@ -21,4 +22,28 @@ async def chat_server():
     add_chat_handlers(server.sio)
     await server.start()
     yield server
+    await stop_all()
+
+
+@pytest.fixture(scope="module")
+def redis():
+    """The Redis at REDIS_URL or 127.0.0.1:6379, or one started for these tests."""
+    from chatlib.localredis import RedisUnavailable, find_redis
+    from tests.support import require
+
+    try:
+        found = find_redis()
+    except RedisUnavailable as error:
+        require(False, "Redis", str(error))
+    yield found
+    found.stop()
+
+
+@pytest.fixture
+async def nodes(redis):
+    """Two cluster nodes, node-a and node-b, sharing ``redis``."""
+    from chatlib.cluster import Cluster
+
+    cluster = Cluster(redis)
+    yield [await cluster.start_node("node-a"), await cluster.start_node("node-b")]
     await stop_all()

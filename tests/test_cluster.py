@@ -7,18 +7,6 @@ import socketio
 
 from chatlib import EmbeddedServer, connect_clients, settle, stop_all
 from chatlib.cluster import Cluster, run_emitter
-from chatlib.localredis import RedisUnavailable, find_redis
-from tests.support import require
-
-
-@pytest.fixture(scope="module")
-def redis():
-    try:
-        found = find_redis()
-    except RedisUnavailable as error:
-        require(False, "Redis", str(error))
-    yield found
-    found.stop()
 
 
 @pytest.fixture

@@ -10,31 +10,13 @@ from pathlib import Path
 import pytest
 
 import chatlib
-from chatlib import ChatClient, settle, stop_all
-from chatlib.cluster import Cluster
-from chatlib.localredis import RedisUnavailable, find_redis, free_port
+from chatlib import ChatClient, settle
+from chatlib.localredis import free_port
 from tests.support import require
 from tests.test_proxy import polling_connect
 
 CONFIG = Path(chatlib.__file__).parent / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-
-
-@pytest.fixture(scope="module")
-def redis():
-    try:
-        found = find_redis()
-    except RedisUnavailable as error:
-        require(False, "Redis", str(error))
-    yield found
-    found.stop()
-
-
-@pytest.fixture
-async def nodes(redis):
-    cluster = Cluster(redis)
-    yield [await cluster.start_node("node-a"), await cluster.start_node("node-b")]
-    await stop_all()
 
 
 def render(config: str, nodes, port: int, sticky: bool = True) -> str:

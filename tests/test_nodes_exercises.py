@@ -4,19 +4,7 @@ import pytest
 
 from chatlib import connect_clients, stop_all
 from chatlib.cluster import Cluster
-from chatlib.localredis import RedisUnavailable, find_redis
 from chatlib.nodes_exercises import this_node_only, who_is_in
-from tests.support import require
-
-
-@pytest.fixture(scope="module")
-def redis():
-    try:
-        found = find_redis()
-    except RedisUnavailable as error:
-        require(False, "Redis", str(error))
-    yield found
-    found.stop()
 
 
 @pytest.fixture

@@ -1,22 +1,8 @@
 """chatlib.processes: the chat server of notebook 01 as several processes sharing Redis."""
 
-import pytest
-
 from chatlib import connect_clients, disconnect_clients
 from chatlib.cluster import Cluster
-from chatlib.localredis import RedisUnavailable, find_redis
 from chatlib.processes import start_chat_processes, wait_for_messages
-from tests.support import require
-
-
-@pytest.fixture(scope="module")
-def redis():
-    try:
-        found = find_redis()
-    except RedisUnavailable as error:
-        require(False, "Redis", str(error))
-    yield found
-    found.stop()
 
 
 async def test_two_chat_processes_hold_one_conversation(redis):

@@ -5,28 +5,8 @@ import json
 import aiohttp
 import pytest
 
-from chatlib import ChatClient, settle, stop_all
-from chatlib.cluster import Cluster
-from chatlib.localredis import RedisUnavailable, find_redis
+from chatlib import ChatClient, settle
 from chatlib.proxy import TeachingProxy
-from tests.support import require
-
-
-@pytest.fixture(scope="module")
-def redis():
-    try:
-        found = find_redis()
-    except RedisUnavailable as error:
-        require(False, "Redis", str(error))
-    yield found
-    found.stop()
-
-
-@pytest.fixture
-async def nodes(redis):
-    cluster = Cluster(redis)
-    yield [await cluster.start_node("node-a"), await cluster.start_node("node-b")]
-    await stop_all()
 
 
 async def polling_connect(url: str) -> list[int]:
