@@ -5,11 +5,16 @@ so the server is an aiohttp ``AppRunner`` + ``TCPSite`` started with a
 top-level ``await``. Servers are kept by name: starting one stops the previous
 server of the same name, so re-running a cell never leaves a port behind.
 Stopping disconnects clients first; with clients still attached, aiohttp's
-cleanup would wait out the ping timeout (~45 s).
+cleanup would wait out the ping timeout (~45 s). Clients of other processes (a
+browser tab on the chat page) are sent a Socket.IO disconnect, which the official
+client takes as final and answers by closing its connection; an Engine.IO close
+alone is ignored by it, and it would hold the websocket open for those 45 s.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any, Self
 
 from aiohttp import web
@@ -20,6 +25,9 @@ from .log import ServerLog
 from .observed import HandlerError, ObservedServer
 
 _running: dict[str, EmbeddedServer] = {}
+
+CLOSE_WAIT = 1.0
+"""How long ``stop()`` lets remote clients close their own connections."""
 
 
 class EmbeddedServer:
@@ -78,7 +86,10 @@ class EmbeddedServer:
             await previous.stop()
         if self.running:
             return self
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        # shutdown_timeout bounds cleanup even if a remote client never closes its socket.
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=CLOSE_WAIT
+        )
         await runner.setup()
         try:
             await web.TCPSite(runner, self.host, self.port).start()
@@ -96,6 +107,7 @@ class EmbeddedServer:
         if self._runner is None:
             return
         await disconnect_clients(self.url)
+        await self._disconnect_remote_clients()
         if self.sio.eio.sockets:
             await self.sio.eio.disconnect()
         runner, self._runner = self._runner, None
@@ -103,6 +115,16 @@ class EmbeddedServer:
         if _running.get(self.name) is self:
             del _running[self.name]
         self.log.add("server", f"server {self.name!r} stopped")
+
+    async def _disconnect_remote_clients(self) -> None:
+        """Send each socket a Socket.IO DISCONNECT; wait (bounded) for them to hang up."""
+        manager = self.sio.manager
+        for namespace in list(manager.get_namespaces()):
+            for sid, _eio_sid in list(manager.get_participants(namespace, None)):
+                await self.sio.disconnect(sid, namespace=namespace)
+        deadline = time.monotonic() + CLOSE_WAIT
+        while self.sio.eio.sockets and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def __aenter__(self) -> Self:
         return await self.start()
