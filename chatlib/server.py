@@ -108,8 +108,7 @@ class EmbeddedServer:
             return
         await disconnect_clients(self.url)
         await self._disconnect_remote_clients()
-        if self.sio.eio.sockets:
-            await self.sio.eio.disconnect()
+        await self._drop_engine_sockets()
         runner, self._runner = self._runner, None
         await runner.cleanup()
         if _running.get(self.name) is self:
@@ -123,8 +122,20 @@ class EmbeddedServer:
             for sid, _eio_sid in list(manager.get_participants(namespace, None)):
                 await self.sio.disconnect(sid, namespace=namespace)
         deadline = time.monotonic() + CLOSE_WAIT
-        while self.sio.eio.sockets and time.monotonic() < deadline:
+        sockets = self.sio.eio.sockets
+        while any(not s.closed for s in sockets.values()) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+
+    async def _drop_engine_sockets(self) -> None:
+        """Close the connections still open without waiting for their clients.
+
+        ``eio.disconnect()`` waits until each client has fetched the close packet:
+        forever, for a polling client that vanished without saying goodbye.
+        """
+        sockets = list(self.sio.eio.sockets.values())
+        for socket in sockets:
+            await socket.close(wait=False)
+        self.sio.eio.sockets.clear()
 
     async def __aenter__(self) -> Self:
         return await self.start()
