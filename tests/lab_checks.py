@@ -60,6 +60,20 @@ READ_PAGE = """() => {
   };
 }"""
 
+# The notebook is the current panel, its file is loaded and its kernel is idle.
+NOTEBOOK_READY = """() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session
+    && panel.sessionContext.session.kernel;
+  return Boolean(panel && panel.context && panel.context.isReady && panel.content
+    && kernel && kernel.status === 'idle'
+    && document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]'));
+}"""
+
+_PROMPTS = "[...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')]"
+ALL_CLEARED = f"() => {_PROMPTS}.every((p) => p.textContent.includes('[ ]'))"
+RUN_STARTED = f"() => {_PROMPTS}.some((p) => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
+
 # Done when no cell waits ([*]) and at least one has run, with the kernel idle.
 RUN_FINISHED = """() => {
   const notebook = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
