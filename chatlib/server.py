@@ -5,11 +5,16 @@ so the server is an aiohttp ``AppRunner`` + ``TCPSite`` started with a
 top-level ``await``. Servers are kept by name: starting one stops the previous
 server of the same name, so re-running a cell never leaves a port behind.
 Stopping disconnects clients first; with clients still attached, aiohttp's
-cleanup would wait out the ping timeout (~45 s).
+cleanup would wait out the ping timeout (~45 s). Clients of other processes (a
+browser tab on the chat page) are sent a Socket.IO disconnect, which the official
+client takes as final and answers by closing its connection; an Engine.IO close
+alone is ignored by it, and it would hold the websocket open for those 45 s.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any, Self
 
 from aiohttp import web
@@ -24,11 +29,14 @@ from .websocket import disable_websocket_compression
 _running: dict[str, EmbeddedServer] = {}
 
 SHUTDOWN_TIMEOUT = 0.25
-"""Seconds ``stop()`` lets open connections finish before cancelling them.
+"""Seconds aiohttp's cleanup lets open connections finish before cancelling them.
 
-A client that ignores the server's close (a plain AsyncClient in this same
-loop is one) would otherwise hold the stop for aiohttp's default 60 s.
+A client that ignores every goodbye (a plain AsyncClient in this same loop is
+one) would otherwise hold the stop for aiohttp's default 60 s.
 """
+
+CLOSE_WAIT = 1.0
+"""How long ``stop()`` lets remote clients close their own connections."""
 
 
 class EmbeddedServer:
@@ -125,16 +133,35 @@ class EmbeddedServer:
                     connection.transport.abort()
         else:
             await disconnect_clients(self.url)
-            # Not ``eio.disconnect()``: it waits for each socket's send queue to drain, and
-            # a client that left a moment ago has no writer left to drain it.
-            for eio_socket in list(self.sio.eio.sockets.values()):
-                await eio_socket.close(wait=False, reason=self.sio.eio.reason.SERVER_DISCONNECT)
-            self.sio.eio.sockets = {}
+            await self._disconnect_remote_clients()
+            await self._drop_engine_sockets()
         runner, self._runner = self._runner, None
         await runner.cleanup()
         if _running.get(self.name) is self:
             del _running[self.name]
         self.log.add("server", f"server {self.name!r} {'crashed' if crash else 'stopped'}")
+
+    async def _disconnect_remote_clients(self) -> None:
+        """Send each socket a Socket.IO DISCONNECT; wait (bounded) for them to hang up."""
+        manager = self.sio.manager
+        for namespace in list(manager.get_namespaces()):
+            for sid, _eio_sid in list(manager.get_participants(namespace, None)):
+                await self.sio.disconnect(sid, namespace=namespace)
+        deadline = time.monotonic() + CLOSE_WAIT
+        sockets = self.sio.eio.sockets
+        while any(not s.closed for s in sockets.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    async def _drop_engine_sockets(self) -> None:
+        """Close the connections still open without waiting for their clients.
+
+        ``eio.disconnect()`` waits until each client has fetched the close packet:
+        forever, for a polling client that vanished without saying goodbye.
+        """
+        sockets = list(self.sio.eio.sockets.values())
+        for socket in sockets:
+            await socket.close(wait=False, reason=self.sio.eio.reason.SERVER_DISCONNECT)
+        self.sio.eio.sockets.clear()
 
     async def __aenter__(self) -> Self:
         return await self.start()

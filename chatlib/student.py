@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from html import escape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,13 +53,6 @@ class ClassroomPane(ClientPane):
             name, text, *room = data if isinstance(data, tuple) else ("?", data)
             lines.append(f"[{room[0]}] {name}: {text}" if room else f"{name}: {text}")
         return lines
-
-    async def _send(self, text: str) -> None:
-        try:
-            await self.say(text)
-            self.status.value = ""
-        except Exception as error:  # shown in the pane: a click has no cell to fail in
-            self.status.value = f'<span style="color:#c33">{escape(str(error))}</span>'
 
 
 def split_join_link(link: str, token: str | None = None) -> tuple[str, str | None]:

@@ -71,6 +71,10 @@ class ClientPane(widgets.VBox):
             [self.header, self.messages, widgets.HBox([self.text, self.send]), self.status],
             layout=widgets.Layout(width="300px", margin="0 8px 8px 0"),
         )
+        # CSS classes name the parts in the browser (the JupyterLab test reads them).
+        self.add_class("chatlib-client-pane")
+        self.header.add_class("chatlib-pane-header")
+        self.messages.add_class("chatlib-pane-messages")
         self._redraw = _Redraw(self.refresh)
         client.subscribe(self._redraw.request)
         if server is not None:
@@ -105,13 +109,18 @@ class ClientPane(widgets.VBox):
         if not text:
             return
         self.text.value = ""
-        task = asyncio.ensure_future(self._send_text(text))
+        task = asyncio.ensure_future(self._chat(text))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send_text(self, text: str) -> None:  # not _send: ipywidgets uses that name
+    async def say(self, text: str) -> None:
+        """What the Send button does with the text; a subclass may send it another way."""
+        await self.client.chat(text)
+
+    async def _chat(self, text: str) -> None:
+        # Not ``_send``: that name is ipywidgets' own comm method (a frontend calls it).
         try:
-            await self.client.chat(text)
+            await self.say(text)
             self.status.value = ""
         except Exception as error:  # shown in the pane: a click has no cell to fail in
             self.status.value = f'<span style="color:#c33">{escape(str(error))}</span>'
@@ -126,6 +135,8 @@ class ServerLogPane(widgets.VBox):
         self.title = widgets.HTML(f"<b>server {escape(server.name)!s}</b> log")
         self.body = widgets.HTML()
         super().__init__([self.title, self.body], layout=widgets.Layout(width="420px"))
+        self.add_class("chatlib-server-log")
+        self.body.add_class("chatlib-pane-messages")
         self._redraw = _Redraw(self.refresh)
         server.log.subscribe(lambda _entry: self._redraw.request())
         self.refresh()

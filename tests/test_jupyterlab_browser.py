@@ -1,0 +1,161 @@
+"""Every notebook as a learner sees it: JupyterLab in headless Chromium, Run → Run All Cells.
+
+One private JupyterLab (loopback, fresh token, copies of the notebooks) serves the
+whole module. Each notebook is opened in its own workspace, its saved outputs are
+cleared (so only this run's outputs are judged), all cells are run from the Run
+menu, and the page is checked as ``tests/lab_checks.py`` describes. A screenshot
+of each notebook goes to ``test-artifacts/``. Deselect with ``-m "not browser"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from .browser_support import ROOT, artifact, launch_options, require_chromium
+from .lab_checks import (
+    ALL_CLEARED,
+    NOTEBOOK_READY,
+    READ_PAGE,
+    RUN_FINISHED,
+    RUN_STARTED,
+    expected_panes,
+    problems,
+)
+from .lab_support import JupyterLab
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+OPEN_TIMEOUT_MS = 60_000  # JupyterLab's first load and a kernel start, on a busy machine
+RUN_TIMEOUT_MS = 120_000  # every cell of one notebook (nbval runs one in ~2 s)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    require_chromium()
+    lab = JupyterLab(tmp_path_factory.mktemp("jupyterlab"), ROOT / "notebooks").start()
+    yield lab
+    lab.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(lab: JupyterLab) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_options())
+        yield browser
+        browser.close()
+
+
+def run_in_jupyterlab(lab: JupyterLab, browser: Browser, name: str) -> tuple[dict[str, Any], Page]:
+    """Open ``name``, clear its outputs, run all cells from the menu; return what the page shows."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    workspace = Path(name).stem
+    page.goto(lab.url(f"lab/workspaces/{workspace}/tree/{name}"), timeout=OPEN_TIMEOUT_MS)
+    page.wait_for_function(NOTEBOOK_READY, timeout=OPEN_TIMEOUT_MS, polling=100)
+
+    menu(page, "Edit", "Clear Outputs of All Cells", done=ALL_CLEARED)
+    menu(page, "Run", "Run All Cells", done=RUN_STARTED)
+    try:
+        page.wait_for_function(RUN_FINISHED, timeout=RUN_TIMEOUT_MS, polling=200)
+    except PlaywrightTimeout:
+        page.screenshot(path=artifact(f"jupyterlab-{workspace}-stuck.png"))
+        prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt")
+        status = page.locator(".jp-Notebook-ExecutionIndicator").get_attribute("data-status")
+        raise AssertionError(
+            f"{name} did not finish within {RUN_TIMEOUT_MS / 1000:.0f} s: kernel {status}, "
+            f"prompts {prompts.all_text_contents()}"
+        ) from None
+    # Panes redraw a moment after the last message; give them that moment (bounded).
+    with contextlib.suppress(PlaywrightTimeout):  # a pane may rightly be empty: checks decide
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.chatlib-client-pane .chatlib-pane-messages')]"
+            ".every((m) => m.innerText.trim() !== '')",
+            timeout=2000,
+        )
+    return page.evaluate(READ_PAGE), page
+
+
+def menu(page: Page, title: str, item: str, *, done: str, attempts: int = 3) -> None:
+    """Choose ``title`` → ``item`` in the menu bar until ``done`` (JavaScript) holds.
+
+    A click can land while JupyterLab is still settling which panel is current; then
+    the command does nothing, so its effect is awaited, and the choice made again.
+    """
+    for _ in range(attempts):
+        page.get_by_role("menuitem", name=title, exact=True).click()
+        page.get_by_role("menuitem", name=item, exact=True).click()
+        try:
+            page.wait_for_function(done, timeout=5000, polling=100)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")  # close the menu if it is still open
+    prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_text_contents()
+    raise AssertionError(f"{title} → {item} had no effect after {attempts} tries: {prompts}")
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The first stage of panes in view if there is one, else the top of the notebook."""
+    pane = page.locator(".chatlib-client-pane").first
+    if pane.count():
+        pane.scroll_into_view_if_needed()
+    page.screenshot(path=artifact(f"jupyterlab-{Path(name).stem}.png"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS or [None], ids=lambda p: p.stem if p else "none")
+def test_notebook_runs_in_jupyterlab(lab: JupyterLab, browser: Browser, notebook: Path) -> None:
+    assert notebook is not None, "no notebook found in notebooks/: nothing would be tested"
+    expected = expected_panes(notebook)
+    state, page = run_in_jupyterlab(lab, browser, notebook.name)
+    try:
+        screenshot(page, notebook.name)
+        assert problems(state, expected) == []
+    finally:
+        page.close()
+        lab.shut_down_kernels()
+
+
+# The checks must be able to fail: a notebook with an error, an unrun cell and a pane that
+# shows nothing although a table says its client received a message.
+BROKEN = [
+    "from chatlib import ChatClient\nfrom chatlib.widgets import ClientPane\n\n"
+    'ClientPane(ChatClient("alice"))',
+    "print(\"from  event         data  alice\\nbob   chat message  'hi'  ✓\")",
+    "1 / 0",
+    'print("never runs")',
+]
+
+
+def test_the_checks_catch_a_broken_notebook(lab: JupyterLab, browser: Browser) -> None:
+    cells = [
+        {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}}
+        | {"outputs": [], "source": source}
+        for i, source in enumerate(BROKEN)
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (lab.root / "broken.ipynb").write_text(json.dumps(notebook))
+    state, page = run_in_jupyterlab(lab, browser, "broken.ipynb")
+    page.close()
+    lab.shut_down_kernels()
+
+    found = problems(state, Counter({"alice": 1, "bob": 1}))
+    assert found == [
+        "code cells [3] did not run (of 4)",
+        "error output in cell 2: ZeroDivisionError: division by zero",
+        "panes not rendered: ['bob']",
+        "pane alice shows no message, but alice received 1",
+        "no pane of alice shows any of [\"← chat message 'hi'\"]",
+    ]
