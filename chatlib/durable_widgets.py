@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from .clients import ChatClient
 from .reliable import DurableClient
-from .widgets import PANE_LINES, ClientPane, ServerLogPane, Stage
+from .widgets import PANE_LINES, ClientPane, ServerLogPane, Stage, pane_grid
 
 
 async def reconnect(client: ChatClient) -> None:
@@ -112,7 +112,7 @@ class DurableStage(widgets.HBox):
         for pane in self.panes:
             add_toggle(pane)
         self.log_pane = ServerLogPane(server)
-        grid = widgets.Box(self.panes, layout=widgets.Layout(flex_flow="row wrap", width="620px"))
+        grid = pane_grid(self.panes)
         super().__init__([grid, self.log_pane])
 
     def __repr__(self) -> str:

@@ -23,7 +23,7 @@ import ipywidgets as widgets
 from .clients import ChatClient
 from .rooms import connected_names, room_members
 from .server import EmbeddedServer
-from .widgets import ClientPane, ServerLogPane, _Redraw
+from .widgets import ClientPane, ServerLogPane, _Redraw, pane_grid, side_layout
 
 _TABLE_STYLE = "font-family:monospace;font-size:12px;border-collapse:collapse"
 _CELL = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left"
@@ -39,7 +39,7 @@ class RoomBoard(widgets.VBox):
         self.namespaces = list(namespaces) if namespaces else None
         self.title = widgets.HTML(f"<b>rooms on server {escape(server.name)}</b>")
         self.body = widgets.HTML()
-        super().__init__([self.title, self.body], layout=widgets.Layout(width="420px"))
+        super().__init__([self.title, self.body], layout=side_layout())
         self._redraw = _Redraw(self.refresh)
         server.log.subscribe(self._log_changed)
         self.refresh()
@@ -157,10 +157,10 @@ class RoomStage(widgets.HBox):
             widgets.VBox([pane, picker] if self.topics else [pane])
             for pane, picker in zip(self.panes, self.pickers, strict=True)
         ]
-        grid = widgets.Box(columns, layout=widgets.Layout(flex_flow="row wrap", width="620px"))
+        grid = pane_grid(columns)
         self.board = RoomBoard(server)
         self.log_pane = ServerLogPane(server)
-        super().__init__([grid, widgets.VBox([self.board, self.log_pane])])
+        super().__init__([grid, widgets.VBox([self.board, self.log_pane], layout=side_layout())])
 
     def __repr__(self) -> str:
         names = ", ".join(pane.client.name for pane in self.panes)

@@ -21,9 +21,12 @@ REDRAW_INTERVAL = 0.05
 PANE_LINES = 200
 
 _BOX_STYLE = (
-    "height:180px;overflow-y:auto;font-family:monospace;font-size:12px;"
-    "white-space:pre-wrap;border:1px solid #ddd;padding:4px;background:#fafafa"
+    "height:180px;overflow-y:auto;display:flex;flex-direction:column-reverse;"
+    "font-family:monospace;font-size:12px;line-height:1.35;"
+    "white-space:pre-wrap;overflow-wrap:anywhere;box-sizing:border-box;width:100%;"
+    "border:1px solid #ddd;padding:4px;background:#fafafa"
 )
+PANE_WIDTH = 300
 
 
 class _Redraw:
@@ -50,8 +53,25 @@ class _Redraw:
         self._redraw()
 
 
+def side_layout() -> widgets.Layout:
+    """The column beside the panes (server log, room board): whatever width is left."""
+    return widgets.Layout(flex="1 1 auto", min_width="260px", max_width="520px")
+
+
+def pane_grid(panes: Sequence[widgets.Widget], columns: int = 2) -> widgets.Box:
+    """Client panes side by side, ``columns`` to a row, the way every stage lays them out."""
+    return widgets.GridBox(
+        list(panes),
+        layout=widgets.Layout(
+            grid_template_columns=f"repeat({columns}, {PANE_WIDTH + 8}px)", flex="0 0 auto"
+        ),
+    )
+
+
 def _lines_html(lines: Sequence[str]) -> str:
-    return f'<div style="{_BOX_STYLE}">' + "\n".join(escape(line) for line in lines) + "</div>"
+    # column-reverse keeps the box scrolled to its newest line, with no JavaScript
+    text = "\n".join(escape(line) for line in lines)
+    return f'<div style="{_BOX_STYLE}"><div>{text}</div></div>'
 
 
 class ClientPane(widgets.VBox):
@@ -69,7 +89,7 @@ class ClientPane(widgets.VBox):
         self._tasks: set[asyncio.Task[None]] = set()
         super().__init__(
             [self.header, self.messages, widgets.HBox([self.text, self.send]), self.status],
-            layout=widgets.Layout(width="300px", margin="0 8px 8px 0"),
+            layout=widgets.Layout(width=f"{PANE_WIDTH}px", margin="0 8px 8px 0", flex="0 0 auto"),
         )
         # CSS classes name the parts in the browser (the JupyterLab test reads them).
         self.add_class("chatlib-client-pane")
@@ -134,7 +154,7 @@ class ServerLogPane(widgets.VBox):
         self.max_lines = lines
         self.title = widgets.HTML(f"<b>server {escape(server.name)!s}</b> log")
         self.body = widgets.HTML()
-        super().__init__([self.title, self.body], layout=widgets.Layout(width="420px"))
+        super().__init__([self.title, self.body], layout=side_layout())
         self.add_class("chatlib-server-log")
         self.body.add_class("chatlib-pane-messages")
         self._redraw = _Redraw(self.refresh)
@@ -158,7 +178,7 @@ class Stage(widgets.HBox):
         self.server = server
         self.panes = [ClientPane(client, server) for client in clients]
         self.log_pane = ServerLogPane(server)
-        grid = widgets.Box(self.panes, layout=widgets.Layout(flex_flow="row wrap", width="620px"))
+        grid = pane_grid(self.panes)
         super().__init__([grid, self.log_pane])
 
     def __repr__(self) -> str:
