@@ -85,3 +85,20 @@ async def test_call_each_collects_replies_and_names_the_silent(cast):
     replies, missing = await call_each(server.sio, "question", "ok?", to="room2", timeout=2)
     assert sorted(replies.values()) == ["bob: ok?", "carol: ok?", "dave: ok?"]
     assert missing == []
+
+
+async def test_except_rooms_only_sees_the_members_on_its_own_node(nodes):
+    """The documented limit, on two real nodes: a room3 member on the other node still gets it."""
+    from chatlib import ChatClient, settle
+    from chatlib.broadcast import emit_except
+
+    node_a, node_b = nodes
+    alice, erin_a, erin_b = ChatClient("alice"), ChatClient("erin-a"), ChatClient("erin-b")
+    await alice.connect(node_a.url)
+    await erin_a.connect(node_a.url)
+    await erin_b.connect(node_b.url)
+    await node_a.sio.enter_room(erin_a.get_sid(), "room3")
+    await node_b.sio.enter_room(erin_b.get_sid(), "room3")
+    await emit_except(node_a.sio, "news", "not for room3", except_rooms="room3")
+    delivery = await settle(node_a, node_b, alice, erin_a, erin_b)
+    assert delivery.receivers("news") == ["alice", "erin-b"]
