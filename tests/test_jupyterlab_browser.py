@@ -159,3 +159,51 @@ def test_the_checks_catch_a_broken_notebook(lab: JupyterLab, browser: Browser) -
         "pane alice shows no message, but alice received 1",
         "no pane of alice shows any of [\"← chat message 'hi'\"]",
     ]
+
+
+DIAGRAM = [
+    "from chatlib import connect_clients, settle, start_server\n"
+    "from chatlib.diagram import DeliveryDiagram\n\n"
+    'server = await start_server("diagram")\n'
+    'clients = await connect_clients(server.url, ["alice", "bob", "carol"])\n'
+    "alice = clients[0]\n"
+    "DeliveryDiagram(server, clients)",
+    "@server.sio.on('chat message')\n"
+    "async def chat_message(sid, text):\n"
+    "    await server.sio.emit('chat message', text, skip_sid=sid)\n\n"
+    "await alice.chat('hello, everyone but me')\n"
+    "await settle(server, clients)",
+]
+
+
+def test_the_delivery_diagram_draws_a_broadcast(lab: JupyterLab, browser: Browser) -> None:
+    """Arrows to bob and carol, alice visibly skipped: drawn by the widget's own JavaScript."""
+    cells = [
+        {"cell_type": "code", "execution_count": None, "id": f"d{i}", "metadata": {}}
+        | {"outputs": [], "source": source}
+        for i, source in enumerate(DIAGRAM)
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (lab.root / "diagram.ipynb").write_text(json.dumps(notebook))
+    state, page = run_in_jupyterlab(lab, browser, "diagram.ipynb")
+    try:
+        assert state["errors"] == [] and state["widgetFailures"] == []
+        svg = page.locator(".chatlib-diagram svg.dg-svg")
+        for receiver in ("bob", "carol"):
+            arrow = svg.locator(f'path.dg-delivered[data-to="{receiver}"]')
+            arrow.wait_for(state="attached", timeout=10_000)  # a flat arrow has no height
+        skipped = svg.locator('path.dg-skipped[data-to="alice"]')
+        skipped.wait_for(state="attached", timeout=10_000)
+        assert skipped.get_attribute("data-reason") == "excluded"
+        assert svg.locator('path.dg-delivered[data-to="alice"]').count() == 0
+        page.locator(".chatlib-diagram").screenshot(
+            path=artifact("jupyterlab-diagram.png"), animations="disabled"
+        )
+    finally:
+        page.close()
+        lab.shut_down_kernels()
