@@ -66,7 +66,7 @@ def check_message(message: object) -> str:
 
 
 def add_chat_handlers(sio: socketio.AsyncServer) -> None:
-    """The tutorial's step 4: every chat message goes to everyone, the sender included.
+    """The tutorial's step 5: every chat message goes to everyone, the sender included.
 
     Bad input is answered in the acknowledgement and goes no further.
     """

@@ -96,6 +96,7 @@ def audience(
     does itself; clients without a name (not ``ChatClient``s) are left out.
     """
     everyone = {sid for sid, _ in manager.get_participants(namespace, None)}
+    to = to or None  # python-socketio sends an emit with ``to=[]`` to everyone
     written = [] if to is None else [to] if isinstance(to, str) else list(to)
     if to is None:
         addressed = everyone

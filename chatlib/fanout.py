@@ -17,9 +17,21 @@ from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
 from socketio import AsyncManager, AsyncRedisManager, packet
 
+RECEIVERS_PER_TURN = 64
+"""Receivers a broadcast serves before it lets the event loop run something else."""
+
 
 class FanoutManager(AsyncManager):
-    """The in-memory manager (adapter), with a broadcast that starts no task per receiver."""
+    """The in-memory manager (adapter), with a broadcast that starts no task per receiver.
+
+    Without a task per receiver a broadcast never waits, so a burst of them
+    would hold the event loop (a kernel, an instructor's panels) for as long
+    as they all take. A large broadcast therefore yields every
+    ``RECEIVERS_PER_TURN`` receivers, and broadcasts take turns in the order
+    they were emitted, so every client still gets them in that order.
+    """
+
+    _turns: asyncio.Lock | None = None
 
     async def emit(
         self,
@@ -43,10 +55,17 @@ class FanoutManager(AsyncManager):
         skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
         frames = self._frames(event, data, namespace)
         send = self.server._send_eio_packet
-        for sid, eio_sid in list(self.get_participants(namespace, to or room)):
-            if sid not in skipped:
+        if self._turns is None:
+            self._turns = asyncio.Lock()
+        async with self._turns:  # FIFO: emits reach every socket in the order they were made
+            receivers = [
+                e for s, e in self.get_participants(namespace, to or room) if s not in skipped
+            ]
+            for count, eio_sid in enumerate(receivers, 1):
                 for frame in frames:
                     await send(eio_sid, frame)
+                if count % RECEIVERS_PER_TURN == 0:
+                    await asyncio.sleep(0)
 
     def _frames(self, event: str, data: Any, namespace: str) -> list[eio_packet.Packet]:
         """The Engine.IO packets of one event, built once for every receiver."""

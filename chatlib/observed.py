@@ -94,7 +94,7 @@ class ObservedServer(socketio.AsyncServer):
             )
         ns = namespace or "/"
         if event not in INTERNAL_EVENTS:
-            target = to if to is not None else room
+            target = to or room or None  # as python-socketio reads them: [] means everyone
             audience = self._audience(target, skip_sid, ns)
             local = " (this node only)" if ignore_queue else ""
             self.log.add("emit", f"emit {event!r} {describe(data)} {audience}{local}")

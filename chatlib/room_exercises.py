@@ -99,7 +99,7 @@ goodbye = Exercise(
         "`sio.name_of(sid)` gives the name."
     ),
     solution=(
-        "async def goodbye(sio, sid):\n"
+        "async def goodbye_rooms(sio, sid):\n"
         "    rooms = [room for room in sio.rooms(sid) if room != sid]\n"
         "    if rooms:\n"
         '        await sio.emit("left", sio.name_of(sid), to=rooms, skip_sid=sid)'

@@ -12,6 +12,7 @@ async def server():
     await server.start()
     yield server
     await stop_all()
+    server.errors.clear()  # checked by the test that caused them; later tests start clean
 
 
 @pytest.fixture

@@ -111,3 +111,42 @@ async def test_the_classroom_frame_check_survives_the_uncompressed_handshake():
             assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     finally:
         await server.stop()
+
+
+async def test_broadcasts_that_take_turns_keep_their_order_on_every_socket(server):
+    """A large broadcast yields to the loop; one emitted after it must still arrive after it,
+    even where the two visit the sockets in different orders."""
+    import asyncio
+
+    from chatlib.fanout import RECEIVERS_PER_TURN
+
+    names = [f"c{n}" for n in range(RECEIVERS_PER_TURN * 3)]
+    clients = await connect_clients(server.url, names)
+    for client in reversed(clients):  # the room's order is the reverse of everyone's
+        await server.sio.enter_room(client.get_sid(), "reversed")
+    await asyncio.gather(server.sio.emit("first", 1, to="reversed"), server.sio.emit("second", 2))
+    await settle(server, clients, timeout=20)
+    for client in clients:
+        assert [m.event for m in client.inbox] == ["first", "second"], client.name
+
+
+async def test_a_burst_of_large_broadcasts_leaves_the_loop_free_between_turns(server):
+    """While 20 broadcasts to 150 clients go out, a callback queued behind them runs before
+    they have all finished: the loop is not held for the whole burst."""
+    import asyncio
+
+    clients = await connect_clients(server.url, [f"c{n}" for n in range(150)])
+    finished: list[int] = []
+
+    async def emit(n: int) -> None:
+        await server.sio.emit("n", n)
+        finished.append(n)
+
+    seen_by_the_callback: list[int] = []
+    burst = asyncio.gather(*(emit(n) for n in range(20)))
+    asyncio.get_running_loop().call_soon(lambda: seen_by_the_callback.append(len(finished)))
+    await burst
+    await settle(server, clients, timeout=20)
+    assert seen_by_the_callback[0] < 20
+    assert finished == list(range(20))  # and they finished in the order they were emitted
+    assert all(len(c.inbox) == 20 for c in clients)

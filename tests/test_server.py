@@ -139,3 +139,12 @@ async def test_a_failing_connect_handler_refuses_with_a_clear_message(server):
 async def test_server_refuses_reserved_event_names(server):
     with pytest.raises(ValueError, match="reserved"):
         await server.sio.emit("disconnect", "x")
+
+
+async def test_an_empty_target_list_is_logged_as_python_socketio_sends_it(server):
+    """``to=[]`` means no target at all to python-socketio: everyone gets it."""
+    alice, bob = await connect_clients(server.url, ["alice", "bob"])
+    await server.sio.emit("left", "x", to=[], skip_sid=alice.get_sid())
+    delivery = await settle(server, alice, bob)
+    assert delivery.receivers("left") == ["bob"]
+    assert "emit 'left' 'x' to everyone except alice" in server.log.lines("emit")
