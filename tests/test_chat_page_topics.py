@@ -36,7 +36,7 @@ async def topics_server() -> AsyncIterator[EmbeddedServer]:
 
 async def click_topic(page: Page, topic: str, rooms_after: str) -> None:
     """Click a topic button and wait until the acknowledgement shows the page's rooms."""
-    await page.locator("#topic-buttons button", has_text=topic).click()
+    await page.locator(f'#topic-buttons button[data-topic="{topic}"]').click()
     await expect(page.locator("#rooms")).to_have_text(f"my rooms: {rooms_after}", timeout=WAIT_MS)
 
 
