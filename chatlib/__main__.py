@@ -11,7 +11,10 @@ from pathlib import Path
 from . import classroom
 from .chat import add_chat_handlers
 from .durable import DurableChatServer
+from .observed import ObservedServer
+from .rooms import check_room_name
 from .server import EmbeddedServer
+from .topics import add_topic_handlers
 
 
 async def serve(
@@ -20,13 +23,22 @@ async def serve(
     db: Path | None = None,
     redis: str | None = None,
     channel: str = "socketio",
+    topics: list[str] | None = None,
 ) -> None:
     """Serve the chat page.
 
     With ``db`` every message is stored there and replayed to reconnecting
     clients; with ``redis`` this process is one node of several sharing one
-    conversation through that Redis.
+    conversation through that Redis. With ``topics`` the page shows one button
+    per topic room, and a message goes to its sender's topics.
     """
+
+    def add_handlers(sio: ObservedServer) -> None:
+        if topics:
+            add_topic_handlers(sio, topics)
+        else:
+            add_chat_handlers(sio)
+
     server: EmbeddedServer | DurableChatServer
     if db is not None:
         server = DurableChatServer("chat", db, host=host, port=port)
@@ -37,10 +49,10 @@ async def serve(
         server = await Cluster(redis, channel=channel).start_node(
             "chat", host=host, port=port, chat_page=True
         )
-        add_chat_handlers(server.sio)
+        add_handlers(server.sio)
     else:
         server = await EmbeddedServer("chat", host=host, port=port, chat_page=True).start()
-        add_chat_handlers(server.sio)
+        add_handlers(server.sio)
     kept = f", messages kept in {db}" if db is not None else ""
     print(f"chat server running at {server.url}/{kept} (Ctrl+C to stop)", flush=True)
     try:
@@ -64,14 +76,26 @@ def main(argv: list[str] | None = None) -> None:
     )
     kept.add_argument("--redis", help="share clients with other nodes through this Redis URL")
     run.add_argument("--channel", default="socketio", help="the nodes' Redis channel")
+    run.add_argument(
+        "--topics",
+        metavar="A,B,C",
+        help="topic rooms the page offers as buttons, e.g. music,sports,art (not with --db)",
+    )
     classroom.add_command(commands)
     args = parser.parse_args(argv)
     if args.command == "classroom":
         return classroom.run(args)
     if not ipaddress.ip_address(args.host).is_loopback:
         parser.error(f"{args.host} is not a loopback address: the chat server binds loopback only")
+    topics = [topic.strip() for topic in args.topics.split(",")] if args.topics else None
+    if topics and args.db is not None:
+        parser.error("--topics and --db cannot be combined: the durable chat has no rooms")
+    try:
+        topics = [check_room_name(topic) for topic in topics or []] or None
+    except ValueError as error:
+        parser.error(f"--topics: {error}")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.db, args.redis, args.channel))
+        asyncio.run(serve(args.host, args.port, args.db, args.redis, args.channel, topics))
 
 
 if __name__ == "__main__":

@@ -83,7 +83,8 @@ def add_room_handlers(sio: ObservedServer, namespace: str = "/") -> None:
             return {"ok": False, "error": str(error)}
         return {"ok": True, "rooms": _own_rooms(sio, sid, namespace)}
 
-    async def chat_message(sid: str, message: Any) -> dict[str, Any]:
+    async def chat_message(sid: str, message: Any = None, *_more: Any) -> dict[str, Any]:
+        # _more: the chat page also sends a client offset, which only a durable server uses
         try:
             text = check_message(message)
         except ValueError as error:

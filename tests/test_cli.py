@@ -34,3 +34,48 @@ async def test_serve_refuses_a_non_loopback_address():
     _, err = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 2
     assert b"not a loopback address" in err
+
+
+async def test_serve_with_topics_offers_them_and_keeps_messages_in_a_topic():
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chatlib", "serve", "--port", "0", "--topics", "music, art",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    alice, bob = ChatClient("alice"), ChatClient("bob")
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), 15)).decode()
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/", line).group(1)
+        await alice.connect(url)
+        await bob.connect(url)
+        assert await alice.call("topics", timeout=5) == {"ok": True, "topics": ["music", "art"]}
+        await alice.call("join", "music", timeout=5)
+        await bob.call("join", "art", timeout=5)
+        assert await alice.call("chat message", "music only", timeout=5) == {
+            "ok": True,
+            "rooms": ["music"],
+        }
+        assert await bob.call("chat message", "art only", timeout=5) == {
+            "ok": True,
+            "rooms": ["art"],
+        }
+        # The barrier: the server emitted bob's message before acknowledging it, so before
+        # it read alice's next question; any copy for alice arrives before that answer.
+        await alice.call("topics", timeout=5)
+        assert alice.received("chat message") == ["music only"]
+        assert bob.received("chat message") == ["art only"]
+    finally:
+        for client in (alice, bob):
+            await client.disconnect()
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+async def test_serve_refuses_topics_with_db_and_empty_topic_names(tmp_path):
+    for extra in (["--db", str(tmp_path / "chat.db"), "--topics", "music"], ["--topics", "a,,b"]):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "chatlib", "serve", "--port", "0", *extra,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(process.communicate(), 15)
+        assert process.returncode == 2, err
+        assert b"--topics" in err

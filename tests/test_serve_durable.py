@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import shutil
-import signal
-import socket
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -20,43 +16,11 @@ import pytest
 
 from chatlib import stop_all
 from chatlib.reliable import connect_durable_clients, wait_connected
+from tests.serve_support import free_port, kill, serve
 from tests.support import require
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_CLIENT = ROOT / "node_modules" / "socket.io-client"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def serve(db: Path, port: int) -> tuple[asyncio.subprocess.Process, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "chatlib",
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        str(db),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert process.stdout is not None
-    line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
-    found = re.search(r"http://127\.0\.0\.1:\d+", line)
-    assert found, f"unexpected first line: {line!r}"
-    assert str(db) in line
-    return process, found.group(0)
-
-
-async def kill(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGKILL)
-    await asyncio.wait_for(process.wait(), 10)
 
 
 async def test_messages_survive_a_killed_process_and_clients_come_back(tmp_path):
