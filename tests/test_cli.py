@@ -1,13 +1,17 @@
 import asyncio
+import contextlib
 import re
 import sys
+from collections.abc import AsyncIterator
 
 from chatlib import ChatClient, wait_until
 
 
-async def test_serve_runs_the_chat_outside_a_notebook():
+@contextlib.asynccontextmanager
+async def serving(*options: str) -> AsyncIterator[tuple[ChatClient, ChatClient]]:
+    """``python -m chatlib serve --port 0 OPTIONS`` with alice and bob connected to it."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "chatlib", "serve", "--port", "0",
+        sys.executable, "-m", "chatlib", "serve", "--port", "0", *options,
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     alice, bob = ChatClient("alice"), ChatClient("bob")
@@ -16,14 +20,19 @@ async def test_serve_runs_the_chat_outside_a_notebook():
         url = re.search(r"(http://127\.0\.0\.1:\d+)/", line).group(1)
         await alice.connect(url)
         await bob.connect(url)
-        assert await alice.call("chat message", "over the wire", timeout=5) == {"ok": True}
-        await wait_until(lambda: bob.received("chat message"), what="bob receiving it")
-        assert bob.received("chat message") == ["over the wire"]
+        yield alice, bob
     finally:
         for client in (alice, bob):
             await client.disconnect()
         process.terminate()
         await asyncio.wait_for(process.wait(), 10)
+
+
+async def test_serve_runs_the_chat_outside_a_notebook():
+    async with serving() as (alice, bob):
+        assert await alice.call("chat message", "over the wire", timeout=5) == {"ok": True}
+        await wait_until(lambda: bob.received("chat message"), what="bob receiving it")
+        assert bob.received("chat message") == ["over the wire"]
 
 
 async def test_serve_refuses_a_non_loopback_address():
@@ -37,16 +46,7 @@ async def test_serve_refuses_a_non_loopback_address():
 
 
 async def test_serve_with_topics_offers_them_and_keeps_messages_in_a_topic():
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "chatlib", "serve", "--port", "0", "--topics", "music, art",
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    alice, bob = ChatClient("alice"), ChatClient("bob")
-    try:
-        line = (await asyncio.wait_for(process.stdout.readline(), 15)).decode()
-        url = re.search(r"(http://127\.0\.0\.1:\d+)/", line).group(1)
-        await alice.connect(url)
-        await bob.connect(url)
+    async with serving("--topics", "music, art") as (alice, bob):
         assert await alice.call("topics", timeout=5) == {"ok": True, "topics": ["music", "art"]}
         await alice.call("join", "music", timeout=5)
         await bob.call("join", "art", timeout=5)
@@ -63,11 +63,6 @@ async def test_serve_with_topics_offers_them_and_keeps_messages_in_a_topic():
         await alice.call("topics", timeout=5)
         assert alice.received("chat message") == ["music only"]
         assert bob.received("chat message") == ["art only"]
-    finally:
-        for client in (alice, bob):
-            await client.disconnect()
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 10)
 
 
 async def test_serve_refuses_topics_with_db_and_empty_topic_names(tmp_path):

@@ -134,11 +134,12 @@ BROKEN = [
 ]
 
 
-def test_the_checks_catch_a_broken_notebook(lab: JupyterLab, browser: Browser) -> None:
+def write_notebook(lab: JupyterLab, name: str, sources: list[str]) -> str:
+    """Save code cells as an unrun notebook called ``name`` where JupyterLab serves it."""
     cells = [
         {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {}}
         | {"outputs": [], "source": source}
-        for i, source in enumerate(BROKEN)
+        for i, source in enumerate(sources)
     ]
     notebook = {
         "cells": cells,
@@ -146,8 +147,12 @@ def test_the_checks_catch_a_broken_notebook(lab: JupyterLab, browser: Browser) -
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    (lab.root / "broken.ipynb").write_text(json.dumps(notebook))
-    state, page = run_in_jupyterlab(lab, browser, "broken.ipynb")
+    (lab.root / name).write_text(json.dumps(notebook))
+    return name
+
+
+def test_the_checks_catch_a_broken_notebook(lab: JupyterLab, browser: Browser) -> None:
+    state, page = run_in_jupyterlab(lab, browser, write_notebook(lab, "broken.ipynb", BROKEN))
     page.close()
     lab.shut_down_kernels()
 
@@ -178,19 +183,7 @@ DIAGRAM = [
 
 def test_the_delivery_diagram_draws_a_broadcast(lab: JupyterLab, browser: Browser) -> None:
     """Arrows to bob and carol, alice visibly skipped: drawn by the widget's own JavaScript."""
-    cells = [
-        {"cell_type": "code", "execution_count": None, "id": f"d{i}", "metadata": {}}
-        | {"outputs": [], "source": source}
-        for i, source in enumerate(DIAGRAM)
-    ]
-    notebook = {
-        "cells": cells,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (lab.root / "diagram.ipynb").write_text(json.dumps(notebook))
-    state, page = run_in_jupyterlab(lab, browser, "diagram.ipynb")
+    state, page = run_in_jupyterlab(lab, browser, write_notebook(lab, "diagram.ipynb", DIAGRAM))
     try:
         assert state["errors"] == [] and state["widgetFailures"] == []
         svg = page.locator(".chatlib-diagram svg.dg-svg")
