@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from .clients import ChatClient
 from .reliable import DurableClient
-from .widgets import PANE_LINES, ClientPane, ServerLogPane, Stage, pane_grid
+from .widgets import PANE_LINES, ClientPane, Stage
 
 
 async def reconnect(client: ChatClient) -> None:
@@ -103,23 +103,12 @@ class DurablePane(ClientPane):
         return f"DurablePane({self.client.name})"
 
 
-class DurableStage(widgets.HBox):
+class DurableStage(Stage):
     """Durable panes with toggles, and the server log, which survives server restarts."""
 
+    pane_class = DurablePane
+
     def __init__(self, server: Any, clients: Sequence[DurableClient]) -> None:
-        self.server = server
-        self.panes = [DurablePane(client, server) for client in clients]
+        super().__init__(server, clients)
         for pane in self.panes:
             add_toggle(pane)
-        self.log_pane = ServerLogPane(server)
-        grid = pane_grid(self.panes)
-        super().__init__([grid, self.log_pane])
-
-    def __repr__(self) -> str:
-        names = ", ".join(pane.client.name for pane in self.panes)
-        return f"DurableStage(server {self.server.name!r}; clients {names})"
-
-    def refresh(self) -> None:
-        for pane in self.panes:
-            pane.refresh()
-        self.log_pane.refresh()

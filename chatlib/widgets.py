@@ -174,16 +174,18 @@ class ServerLogPane(widgets.VBox):
 class Stage(widgets.HBox):
     """The clients' panes side by side, the server log beside them."""
 
+    pane_class: type[ClientPane] = ClientPane
+
     def __init__(self, server: EmbeddedServer, clients: Sequence[ChatClient]) -> None:
         self.server = server
-        self.panes = [ClientPane(client, server) for client in clients]
+        self.panes = [self.pane_class(client, server) for client in clients]
         self.log_pane = ServerLogPane(server)
         grid = pane_grid(self.panes)
         super().__init__([grid, self.log_pane])
 
     def __repr__(self) -> str:
         names = ", ".join(pane.client.name for pane in self.panes)
-        return f"Stage(server {self.server.name!r}; clients {names})"
+        return f"{type(self).__name__}(server {self.server.name!r}; clients {names})"
 
     def refresh(self) -> None:
         for pane in self.panes:
