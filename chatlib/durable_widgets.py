@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from .clients import ChatClient
 from .reliable import DurableClient
-from .widgets import PANE_LINES, ClientPane, Stage
+from .widgets import PANE_LINES, ClientPane, Stage, start_from_click
 
 
 async def reconnect(client: ChatClient) -> None:
@@ -58,9 +58,7 @@ class ConnectToggle(widgets.Button):
         self.description = "Disconnect" if self.client.connected else "Connect"
 
     def _clicked(self, _button: object) -> None:
-        task = asyncio.ensure_future(self.toggle())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        start_from_click(self._tasks, self.toggle())
 
     async def toggle(self) -> None:
         try:

@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .inspector import Inspector, NodeView
-from .widgets import _lines_html, _Redraw
+from .widgets import _lines_html, _Redraw, start_from_click
 
 MAX_ROWS = 50
 _TABLE = "font-family:monospace;font-size:12px;border-collapse:collapse"
@@ -122,9 +122,7 @@ class InspectorPanel(widgets.VBox):
             "emit to socket": lambda: ins.emit(event, data, socket=who, node=node),
             "emit to room": lambda: ins.emit(event, data, room=room, node=node),
         }
-        task = asyncio.ensure_future(self._run(label, actions[label]()))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        start_from_click(self._tasks, self._run(label, actions[label]()))
 
     async def _run(self, label: str, action: Awaitable[None]) -> None:
         try:

@@ -21,6 +21,7 @@ from .clients import ChatClient
 from .delivery import Delivery, settle
 from .emitplan import EVENT, EmitPlan
 from .server import EmbeddedServer
+from .widgets import start_from_click
 
 _CODE_STYLE = "font-family:monospace;font-size:12px;white-space:pre-wrap;margin:2px 0"
 _NOBODY = "(none)"
@@ -130,9 +131,7 @@ class Playground(widgets.VBox):
         return delivery
 
     def _send_clicked(self, _button: object) -> None:
-        task = asyncio.ensure_future(self._send_and_show_errors())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        start_from_click(self._tasks, self._send_and_show_errors())
 
     async def _send_and_show_errors(self) -> None:
         try:

@@ -23,7 +23,7 @@ import ipywidgets as widgets
 from .clients import ChatClient
 from .rooms import connected_names, room_members
 from .server import EmbeddedServer
-from .widgets import ClientPane, ServerLogPane, _Redraw, pane_grid, side_layout
+from .widgets import ClientPane, ServerLogPane, _Redraw, pane_grid, side_layout, start_from_click
 
 _TABLE_STYLE = "font-family:monospace;font-size:12px;border-collapse:collapse"
 _CELL = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left"
@@ -127,9 +127,7 @@ class TopicPicker(widgets.VBox):
 
     def _clicked(self, topic: str) -> None:
         event = "leave" if topic in self.joined() else "join"
-        task = asyncio.ensure_future(self._ask(event, topic))
-        self.pending.add(task)
-        task.add_done_callback(self.pending.discard)
+        start_from_click(self.pending, self._ask(event, topic))
 
     async def _ask(self, event: str, topic: str) -> None:
         try:

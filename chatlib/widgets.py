@@ -9,8 +9,9 @@ message. Every piece of text is escaped: a chat message is shown as text.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from html import escape
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -51,6 +52,17 @@ class _Redraw:
     def _run(self) -> None:
         self._pending = False
         self._redraw()
+
+
+def start_from_click(tasks: set[asyncio.Task[Any]], work: Coroutine[Any, Any, Any]) -> None:
+    """Run ``work`` on the kernel's loop from a widget callback, held in ``tasks`` until done.
+
+    A click has no cell to await it, and asyncio keeps only a weak reference
+    to a running task: without ``tasks`` it could be collected half-way.
+    """
+    task = asyncio.ensure_future(work)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 def side_layout() -> widgets.Layout:
@@ -129,9 +141,7 @@ class ClientPane(widgets.VBox):
         if not text:
             return
         self.text.value = ""
-        task = asyncio.ensure_future(self._chat(text))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        start_from_click(self._tasks, self._chat(text))
 
     async def say(self, text: str) -> None:
         """What the Send button does with the text; a subclass may send it another way."""

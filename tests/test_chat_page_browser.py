@@ -68,17 +68,22 @@ async def messages_of(page: Page) -> list[str]:
     return await page.locator("#messages > li").all_text_contents()
 
 
+async def cast(browser, server) -> tuple[Page, Page, ChatClient, ClientPane]:
+    """alice and bob on the chat page in Chromium; carol, a Python client, in a pane."""
+    alice = await open_chat(browser, server, "alice")
+    bob = await open_chat(browser, server, "bob")
+    carol = ChatClient("carol")
+    await carol.connect(server.url)
+    return alice, bob, carol, ClientPane(carol, server)
+
+
 async def wait_for_count(pages: list[Page], count: int) -> None:
     for page in pages:
         await expect(page.locator("#messages > li")).to_have_count(count, timeout=WAIT_MS)
 
 
 async def test_two_pages_and_a_python_client_see_every_message_in_order(browser, server) -> None:
-    alice = await open_chat(browser, server, "alice")
-    bob = await open_chat(browser, server, "bob")
-    carol = ChatClient("carol")
-    await carol.connect(server.url)
-    pane = ClientPane(carol, server)
+    alice, bob, carol, pane = await cast(browser, server)
     pages = [alice, bob]
 
     # A conversation in turns: each line is seen by everyone before the next is written.
@@ -130,11 +135,7 @@ HOSTILE = [
 
 
 async def test_html_in_a_message_is_shown_as_text_and_runs_nothing(browser, server) -> None:
-    alice = await open_chat(browser, server, "alice")
-    bob = await open_chat(browser, server, "bob")
-    carol = ChatClient("carol")
-    await carol.connect(server.url)
-    pane = ClientPane(carol, server)
+    alice, bob, carol, pane = await cast(browser, server)
     pages = [alice, bob]
 
     dialogs: list[str] = []
