@@ -7,10 +7,12 @@ import asyncio
 import contextlib
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 from . import classroom
 from .chat import add_chat_handlers
 from .durable import DurableChatServer
+from .heartbeat import add_ping_options, ping_options
 from .observed import ObservedServer
 from .rooms import check_room_name
 from .server import EmbeddedServer
@@ -24,6 +26,7 @@ async def serve(
     redis: str | None = None,
     channel: str = "socketio",
     topics: list[str] | None = None,
+    **server_options: Any,
 ) -> None:
     """Serve the chat page.
 
@@ -31,6 +34,7 @@ async def serve(
     clients; with ``redis`` this process is one node of several sharing one
     conversation through that Redis. With ``topics`` the page shows one button
     per topic room, and a message goes to its sender's topics.
+    ``server_options`` go to python-socketio's ``AsyncServer`` (the ping settings).
     """
 
     def add_handlers(sio: ObservedServer) -> None:
@@ -41,17 +45,19 @@ async def serve(
 
     server: EmbeddedServer | DurableChatServer
     if db is not None:
-        server = DurableChatServer("chat", db, host=host, port=port)
+        server = DurableChatServer("chat", db, host=host, port=port, **server_options)
         await server.start()
     elif redis:
         from .cluster import Cluster
 
         server = await Cluster(redis, channel=channel).start_node(
-            "chat", host=host, port=port, chat_page=True
+            "chat", host=host, port=port, chat_page=True, **server_options
         )
         add_handlers(server.sio)
     else:
-        server = await EmbeddedServer("chat", host=host, port=port, chat_page=True).start()
+        server = await EmbeddedServer(
+            "chat", host=host, port=port, chat_page=True, **server_options
+        ).start()
         add_handlers(server.sio)
     kept = f", messages kept in {db}" if db is not None else ""
     print(f"chat server running at {server.url}/{kept} (Ctrl+C to stop)", flush=True)
@@ -81,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         metavar="A,B,C",
         help="topic rooms the page offers as buttons, e.g. music,sports,art (not with --db)",
     )
+    add_ping_options(run)
     classroom.add_command(commands)
     args = parser.parse_args(argv)
     if args.command == "classroom":
@@ -94,8 +101,11 @@ def main(argv: list[str] | None = None) -> None:
         topics = [check_room_name(topic) for topic in topics or []] or None
     except ValueError as error:
         parser.error(f"--topics: {error}")
+    options = ping_options(args)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.db, args.redis, args.channel, topics))
+        asyncio.run(
+            serve(args.host, args.port, args.db, args.redis, args.channel, topics, **options)
+        )
 
 
 if __name__ == "__main__":

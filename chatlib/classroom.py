@@ -24,6 +24,7 @@ from aiohttp import web
 from . import chat
 from .access import TokenGate, choose_token, is_loopback, join_url, reachable_hosts
 from .guard import ClassroomServer
+from .heartbeat import add_ping_options, ping_options
 from .limits import Limits, check_name, check_text
 from .server import EmbeddedServer
 
@@ -72,6 +73,7 @@ class Classroom:
         token: str | None = None,
         limits: Limits | None = None,
         cors_allowed_origins: str | list[str] | None = None,
+        **server_options: Any,
     ) -> None:
         self.limits = limits or Limits()
         self.token = choose_token(host, token)
@@ -83,6 +85,7 @@ class Classroom:
             gate=TokenGate(self.token),
             limits=self.limits,
             cors_allowed_origins=cors_allowed_origins,
+            **server_options,
         )
         self.sio: ClassroomServer = self.server.sio  # type: ignore[assignment]
         self.conversation: deque[ClassMessage] = deque(maxlen=HISTORY)
@@ -218,6 +221,7 @@ def add_command(commands: Any) -> None:
         default=None,
         help="another page origin allowed to connect (default: the chat page's own)",
     )
+    add_ping_options(run)
 
 
 def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") -> str:
@@ -239,7 +243,11 @@ def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") 
 
 async def _serve(args: argparse.Namespace) -> None:
     classroom = Classroom(
-        host=args.host, port=args.port, token=args.token, cors_allowed_origins=args.allow_origin
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        cors_allowed_origins=args.allow_origin,
+        **ping_options(args),
     )
     try:
         await classroom.start()

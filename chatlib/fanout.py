@@ -54,7 +54,7 @@ class FanoutManager(AsyncManager):
             return
         skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
         frames = self._frames(event, data, namespace)
-        send = self.server._send_eio_packet
+        send = self.server.eio.send_packet
         if self._turns is None:
             self._turns = asyncio.Lock()
         async with self._turns:  # FIFO: emits reach every socket in the order they were made
@@ -92,17 +92,25 @@ to its high-water mark, so writing it never waits for the client to read."""
 
 
 class QuickPollSocket(engineio_async_socket.AsyncSocket):
-    """An Engine.IO socket that writes straight to its WebSocket when nothing is queued.
+    """An Engine.IO socket that writes chat frames straight to an idle WebSocket.
 
     Stock sockets put every packet in a queue that a writer task drains: per
     delivery a queue put, a task wake-up and, on Python 3.11, a new task
     inside ``asyncio.wait_for``. When the socket is on WebSocket, its queue
-    is empty and its writer is waiting, nothing can be ahead of the packet,
+    is empty and its writer is waiting, nothing can be ahead of a packet,
     so it is written at once; the frame enters the transport's buffer before
     any other send can run, which keeps the order of the wire. A slow reader
     (bytes still buffered for it) or a large frame takes the queue as usual,
     so one client can never hold up a broadcast to the others; the writer
     waits with ``asyncio.timeout``, which needs no task.
+
+    Only Socket.IO payloads (Engine.IO MESSAGE packets) take the direct path.
+    Engine.IO's own packets (PING, NOOP, CLOSE) always go through the queue:
+    the writer gives up on a socket whose queue stays empty for
+    ``ping_interval + ping_timeout``, and the ping that engine.io sends every
+    ``ping_interval`` is what keeps a live connection's writer fed. A ping
+    written around the queue would starve it, and every WebSocket would be
+    dropped 45 s after it connected.
     """
 
     _websocket: Any = None
@@ -117,7 +125,13 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
 
     async def send(self, pkt: Any) -> None:
         ws = self._websocket
-        if ws is None or not self._writer_waiting or not self.upgraded or self.closing:
+        if (
+            pkt.packet_type != eio_packet.MESSAGE  # engine.io's own packets: its own path
+            or ws is None
+            or not self._writer_waiting
+            or not self.upgraded
+            or self.closing
+        ):
             return await super().send(pkt)
         encoded = pkt.encode()
         transport = ws.environ["aiohttp.request"].transport

@@ -18,15 +18,19 @@ def free_port() -> int:
 
 async def serve(db: Path, port: int) -> tuple[asyncio.subprocess.Process, str]:
     """Start the durable chat server on ``port`` with ``db``; return it and its URL."""
+    process, url, line = await serve_with("--port", str(port), "--db", str(db))
+    assert str(db) in line
+    return process, url
+
+
+async def serve_with(*options: str) -> tuple[asyncio.subprocess.Process, str, str]:
+    """Start ``python -m chatlib serve`` with ``options``; return it, its URL and first line."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "chatlib",
         "serve",
-        "--port",
-        str(port),
-        "--db",
-        str(db),
+        *options,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -34,8 +38,7 @@ async def serve(db: Path, port: int) -> tuple[asyncio.subprocess.Process, str]:
     line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
     found = re.search(r"http://127\.0\.0\.1:\d+", line)
     assert found, f"unexpected first line: {line!r}"
-    assert str(db) in line
-    return process, found.group(0)
+    return process, found.group(0), line
 
 
 async def kill(process: asyncio.subprocess.Process) -> None:
