@@ -201,3 +201,39 @@ async def test_stopping_the_server_disconnects_an_open_page_for_good(browser) ->
     assert took < 1, f"stopping took {took:.1f} s with a page open"
     assert await page.evaluate("socket.active") is False
     assert connects == []
+
+
+async def test_pages_stay_connected_through_many_ping_cycles(browser) -> None:
+    """With a 1 s + 1 s heartbeat, a server whose writer starved would drop each page after
+    2 s. Two pages and a Python client stay 8 s, silent and then chatting: no page sees a
+    disconnect, each answers at least five pings, and every message reaches everyone."""
+    async with EmbeddedServer(
+        "chat-page-held", chat_page=True, ping_interval=1, ping_timeout=1
+    ) as server:
+        add_chat_handlers(server.sio)
+        pages = [await open_chat(browser, server, name) for name in ("alice", "bob")]
+        for page in pages:
+            await page.evaluate(
+                "window.drops = []; window.pings = 0;"
+                "socket.on('disconnect', (reason) => window.drops.push(reason));"
+                "socket.io.engine.on('ping', () => { window.pings += 1; });"
+            )
+        carol = ChatClient("carol", reconnection=False)
+        await carol.connect(server.url)
+        await asyncio.sleep(4.5)  # the hold itself: silent for two of a starved writer's spans
+        expected = []
+        for n in range(8):
+            text = f"message {n}"
+            await type_and_send(pages[n % 2], text)
+            expected.append(text)
+            await asyncio.sleep(0.5)
+        await wait_for_count(pages, len(expected))
+        await settle(server, carol)
+        for page in pages:
+            assert await page.evaluate("window.drops") == []
+            assert await page.evaluate("window.pings") >= 5
+            assert await messages_of(page) == expected
+        assert carol.connected
+        assert carol.received("chat message") == expected
+        assert not server.errors
+        await carol.disconnect()
