@@ -148,6 +148,9 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
             await ws.send(encoded)
         except Exception:  # the connection is gone: close as the writer would
             await self.close(wait=False, abort=True)
+            return None
+        shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data  # as engine.io logs it
+        self.server.logger.info("%s: Sending packet MESSAGE data %s", self.sid, shown)
         return None
 
     async def poll(self) -> list[Any]:

@@ -3,7 +3,7 @@
 A connection that survives a few seconds proves nothing about one a learner
 keeps open while reading a cell: the 45-second drop this guards against only
 showed once a client outlived ``ping_interval + ping_timeout``. ``hold`` keeps
-four clients on a server, first silent, then chatting, for as long as asked,
+six clients on a server, first silent, then chatting, for as long as asked,
 and reports every disconnect, every message lost or received twice, and how
 many pings each client answered (proof that the short ping settings of a fast
 test really took effect).
@@ -20,13 +20,16 @@ from typing import Any
 
 from chatlib import ChatClient
 
-CAST = {
+CAST: dict[str, list[str] | None] = {
     "idle-ws": ["websocket"],
     "idle-polling": ["polling"],
+    "idle-upgraded": None,
     "busy-ws": ["websocket"],
     "busy-polling": ["polling"],
+    "busy-upgraded": None,
 }
-"""Who holds the connection, and over which transport. Only the busy ones send."""
+"""Who holds the connection, and over which transport (None: polling first, then the
+upgrade to websocket, as browsers connect). Only the busy ones send."""
 
 
 class PingCounter(logging.Handler):

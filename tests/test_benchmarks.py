@@ -73,3 +73,14 @@ def test_flood_counts_widget_messages_in_a_real_kernel():
     assert measures["messages each pane received"] == "200"
     median, _ = measures["widget messages per pane per second, median / max"].split(" / ")
     assert float(median) > 0
+
+
+def test_soak_holds_its_clients_and_counts_what_it_lost(node):
+    rows = run("soak.py", "--clients", "5", "--minutes", "0.05", "--rate", "10")
+    (row,) = [cells(row) for row in rows[2:]]
+    clients, _, messages, deliveries, disconnects, lost, duplicated, refused = row[:8]
+    assert clients == "5"
+    assert int(messages) > 0
+    assert int(deliveries.replace(",", "")) == 5 * int(messages)
+    assert [disconnects, lost, duplicated, refused] == ["0", "0", "0", "0"]
+    assert float(row[8]) > 0 and float(row[9]) > 0  # RSS measured

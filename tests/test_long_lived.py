@@ -4,8 +4,8 @@ Engine.IO's writer task gives up on a socket whose queue stays empty for
 ``ping_interval + ping_timeout``; anything that writes around that queue can
 starve it, and then every client is dropped after that long. The fast tests
 shorten the heartbeat to 1 s + 1 s, so a starved writer would drop its client
-after 2 s, and hold four clients (idle and busy, websocket and polling) for
-at least six ping cycles. Each client's ping count proves the short settings
+after 2 s, and hold six clients (idle and busy; websocket, polling and upgraded) for
+at least five ping cycles. Each client's ping count proves the short settings
 were in force. One slow test holds clients past 100 s at the default settings.
 """
 
