@@ -75,6 +75,15 @@ class ObservedServer(socketio.AsyncServer):
                 return sid
         return None
 
+    def on(self, event: str, handler: Any = None, namespace: str | None = None) -> Any:
+        """``AsyncServer.on``; a namespace without its leading slash is refused (see below).
+
+        ``"*"``, python-socketio's catch-all namespace, is accepted.
+        """
+        if namespace != "*":
+            checked_namespace(namespace)
+        return super().on(event, handler, namespace=namespace)
+
     # --- emits and rooms, logged -------------------------------------------
     async def emit(  # type: ignore[override]
         self,
@@ -92,7 +101,7 @@ class ObservedServer(socketio.AsyncServer):
                 f"{event!r} is a reserved Socket.IO event name; emitting it would confuse "
                 "the client's own connection handling. Pick another name."
             )
-        ns = namespace or "/"
+        ns = checked_namespace(namespace)
         if event not in INTERNAL_EVENTS:
             target = to or room or None  # as python-socketio reads them: [] means everyone
             audience = self._audience(target, skip_sid, ns)
@@ -113,7 +122,7 @@ class ObservedServer(socketio.AsyncServer):
         )
 
     async def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        ns = namespace or "/"
+        ns = checked_namespace(namespace)
         await super().enter_room(sid, room, namespace=namespace)
         self.log.add("room", f"{self.name_of(sid, ns)} joined {room!r}{_in(ns)}")
         self.facts.add(
@@ -121,7 +130,7 @@ class ObservedServer(socketio.AsyncServer):
         )
 
     async def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        ns = namespace or "/"
+        ns = checked_namespace(namespace)
         await super().leave_room(sid, room, namespace=namespace)
         self.log.add("room", f"{self.name_of(sid, ns)} left {room!r}{_in(ns)}")
         self.facts.add(
@@ -129,7 +138,7 @@ class ObservedServer(socketio.AsyncServer):
         )
 
     async def close_room(self, room: str, namespace: str | None = None) -> None:
-        ns = namespace or "/"
+        ns = checked_namespace(namespace)
         await super().close_room(room, namespace=namespace)
         self.log.add("room", f"room {room!r} closed{_in(ns)}")
 
@@ -143,6 +152,7 @@ class ObservedServer(socketio.AsyncServer):
         **options: Any,
     ) -> Any:
         """``AsyncServer.call``, plus a ``timeout`` fact when the client never answers."""
+        checked_namespace(namespace)
         emitted: list[int] = []
         token = _calling.set(emitted)
         try:
@@ -297,6 +307,27 @@ class ObservedServer(socketio.AsyncServer):
         """Emit the barrier ``token`` to every socket in ``namespaces`` (default: all in use)."""
         for namespace in list(namespaces or self.manager.get_namespaces()):
             await super().emit(MARKER_EVENT, token, namespace=namespace)
+
+
+def checked_namespace(namespace: str | None) -> str:
+    """``namespace`` (``"/"`` for None), refusing a name without its leading slash.
+
+    socket.io's ``io.of("chat")`` adds the missing slash. python-socketio takes
+    the name as written, and no client can ever be in ``"chat"`` (the wire
+    format only reads a namespace that starts with ``/``): an emit there
+    reaches nobody and a handler never runs, without any error. chatlib refuses
+    the name rather than adding the slash, because the learner's own
+    python-socketio server would not add it either: the mistake should show
+    here, in the lesson, and not later, as a silent app.
+    """
+    ns = namespace or "/"
+    if not ns.startswith("/"):
+        raise ValueError(
+            f"namespace {ns!r} has no leading slash: python-socketio would use it as written, "
+            f"no client can join it, and the emit would reach nobody (socket.io's io.of({ns!r}) "
+            f"adds the slash itself; python-socketio does not). Write namespace='/{ns}'."
+        )
+    return ns
 
 
 def _in(namespace: str) -> str:
