@@ -1,10 +1,13 @@
 """An ``AsyncServer`` that keeps a log, names its clients and never loses an exception.
 
 python-socketio runs each event handler as its own task: an exception there is
-printed to no cell, and a lesson would silently go wrong. ``ObservedServer``
-records every such exception, writes what the server does to its ``log`` with
-client names instead of socket ids, and counts handlers still running, so
-``chatlib.delivery.settle`` can tell when the server has caught up.
+logged, the server keeps serving, and a client waiting for an acknowledgement
+times out; in a kernel that log reaches no cell, and a lesson would silently go
+wrong. (socket.io on Node treats the same throw as an uncaught exception, which
+ends a default Node process.) ``ObservedServer`` records every such exception,
+writes what the server does to its ``log`` with client names instead of socket
+ids, and counts handlers still running, so ``chatlib.delivery.settle`` can tell
+when the server has caught up.
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ _calling: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("cal
 
 @dataclass(frozen=True)
 class HandlerError:
-    """An exception raised by an event handler, kept so a lesson can check for it."""
+    """An exception raised by an event handler, kept so a lesson can check for it.
+
+    The server survives it, as python-socketio's does. The same throw in a
+    socket.io handler on Node is an uncaught exception: the process ends unless
+    the app listens for ``uncaughtException``.
+    """
 
     server: str
     event: str
@@ -343,5 +351,8 @@ def assert_no_handler_errors() -> str:
     """Raise ``AssertionError`` naming each handler that raised; else say all is well."""
     errors = handler_errors()
     if errors:
-        raise AssertionError("handlers raised:\n" + "\n".join(str(e) for e in errors))
+        raise AssertionError(
+            "handlers raised (python-socketio kept serving; on Node the same throw is an "
+            "uncaught exception that ends the process):\n" + "\n".join(str(e) for e in errors)
+        )
     return "no handler raised"
