@@ -54,15 +54,13 @@ async def emit_except(
 
     The members of ``except_rooms`` that this node knows are added to
     ``skip_sid``. Returns the socket ids that were skipped, so a lesson can
-    show who was left out. ``to=None`` means everyone in the namespace, as
-    ``io.except(...)`` does; an empty list of rooms is refused, because
-    python-socketio reads ``to=[]`` as "everyone", which is never what an
-    empty selection means.
+    show who was left out. "Everyone except" is spelled ``to=None`` (or
+    leaving ``to`` out) or ``to=[]``: an empty list means everyone in
+    socket.io (``io.to([]).except(...)``) as it does in python-socketio's
+    ``emit``, so this helper reads it the same way.
     """
     if to is not None and not isinstance(to, str):
-        to = list(to)
-        if not to:
-            raise ValueError("to=[] would reach everyone in python-socketio; pass to=None for that")
+        to = list(to) or None
     ns = namespace or "/"
     skipped = sorted(set(members(sio, except_rooms, ns)) | set(_as_list(skip_sid)))
     await sio.emit(

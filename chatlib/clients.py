@@ -257,6 +257,11 @@ async def connect_clients(
     return clients
 
 
+def connected_clients(url: str) -> list[ChatClient]:
+    """The connected clients of the server at ``url``, in the order they connected."""
+    return [c for c in list(_live.values()) if c.server_url == url and c.connected]
+
+
 async def disconnect_clients(url: str | None = None) -> None:
     """Disconnect the live clients of ``url`` (all of them when ``url`` is None)."""
     clients = [c for c in list(_live.values()) if url is None or c.server_url == url]

@@ -17,6 +17,7 @@ handler receives it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,16 @@ def _q(text: str) -> str:
 
 def _one_or_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else "[" + ", ".join(items) + "]"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A connected client as a prediction needs it: its rooms in the plan's namespace
+    (without its own sid room) and whether it is connected to the emitting node."""
+
+    name: str
+    rooms: frozenset[str]
+    on_this_node: bool = True
 
 
 @dataclass(frozen=True)
@@ -118,12 +129,56 @@ class EmitPlan:
             return f"await emit_except(sio, {', '.join(args)})"
         return f"await sio.emit({', '.join(args)})"
 
+    def caveat(self) -> str | None:
+        """What the Python line does differently from socket.io's on several nodes, if anything."""
+        if not self.except_rooms:
+            return None
+        rooms = ", ".join(self.except_rooms)
+        return (
+            f"this node only: the Python line skips the members of {rooms} that this node "
+            "knows; one connected to another node still receives it, where socket.io's "
+            ".except() skips them on every node"
+        )
+
+    def predict(self, members: Iterable[Member]) -> list[str]:
+        """Sorted names of the ``members`` the Python line reaches.
+
+        The Python line, not socket.io's: ``except_rooms`` skips only members
+        on this node (see ``caveat``), and "this node only" reaches no other.
+        """
+        reached = []
+        for member in members:
+            if self.local and not member.on_this_node:
+                continue
+            if (self.rooms or self.socket) and not (
+                member.rooms & set(self.rooms) or member.name == self.socket
+            ):
+                continue
+            if not self.include_sender and member.name == self.sender:
+                continue
+            if member.on_this_node and member.rooms & set(self.except_rooms):
+                continue
+            reached.append(member.name)
+        return sorted(reached)
+
     # --- doing it ------------------------------------------------------------
-    def emit_arguments(self, sio: ObservedServer) -> dict[str, Any]:
-        """The keyword arguments of the Python emit, with real socket ids."""
+    def emit_arguments(
+        self, sio: ObservedServer, sids: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The keyword arguments of the Python emit, with real socket ids.
+
+        ``sio`` names only its own clients; ``sids`` (name to socket id in the
+        plan's namespace) supplies the others, e.g. clients of another node
+        sharing the queue, which an emit ``to`` their id still reaches.
+        """
+        sids = sids or {}
+
+        def sid_of(name: str) -> str | None:
+            return sio.sid_of(name, self.namespace) or sids.get(name)
+
         targets: list[str] = list(self.rooms)
         if self.socket:
-            sid = sio.sid_of(self.socket, self.namespace)
+            sid = sid_of(self.socket)
             if sid is None:
                 raise LookupError(f"{self.socket} is not connected to {self.namespace}")
             targets.append(sid)
@@ -133,7 +188,7 @@ class EmitPlan:
             "ignore_queue": self.local,
         }
         if not self.include_sender:
-            sender_sid = sio.sid_of(self.sender, self.namespace)
+            sender_sid = sid_of(self.sender)
             if sender_sid is None:
                 raise LookupError(
                     f"the sender {self.sender} has no socket in {self.namespace} to leave out"
@@ -141,9 +196,9 @@ class EmitPlan:
             arguments["skip_sid"] = sender_sid
         return arguments
 
-    async def send(self, sio: ObservedServer) -> None:
-        """Perform the Python line on ``sio``."""
-        arguments = self.emit_arguments(sio)
+    async def send(self, sio: ObservedServer, sids: Mapping[str, str] | None = None) -> None:
+        """Perform the Python line on ``sio`` (``sids``: see ``emit_arguments``)."""
+        arguments = self.emit_arguments(sio, sids)
         if self.except_rooms:
             await emit_except(sio, EVENT, self.data, except_rooms=self.except_rooms, **arguments)
         else:

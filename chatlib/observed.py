@@ -1,10 +1,13 @@
 """An ``AsyncServer`` that keeps a log, names its clients and never loses an exception.
 
 python-socketio runs each event handler as its own task: an exception there is
-printed to no cell, and a lesson would silently go wrong. ``ObservedServer``
-records every such exception, writes what the server does to its ``log`` with
-client names instead of socket ids, and counts handlers still running, so
-``chatlib.delivery.settle`` can tell when the server has caught up.
+logged, the server keeps serving, and a client waiting for an acknowledgement
+times out; in a kernel that log reaches no cell, and a lesson would silently go
+wrong. (socket.io on Node treats the same throw as an uncaught exception, which
+ends a default Node process.) ``ObservedServer`` records every such exception,
+writes what the server does to its ``log`` with client names instead of socket
+ids, and counts handlers still running, so ``chatlib.delivery.settle`` can tell
+when the server has caught up.
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ _calling: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("cal
 
 @dataclass(frozen=True)
 class HandlerError:
-    """An exception raised by an event handler, kept so a lesson can check for it."""
+    """An exception raised by an event handler, kept so a lesson can check for it.
+
+    The server survives it, as python-socketio's does. The same throw in a
+    socket.io handler on Node is an uncaught exception: the process ends unless
+    the app listens for ``uncaughtException``.
+    """
 
     server: str
     event: str
@@ -75,6 +83,15 @@ class ObservedServer(socketio.AsyncServer):
                 return sid
         return None
 
+    def on(self, event: str, handler: Any = None, namespace: str | None = None) -> Any:
+        """``AsyncServer.on``; a namespace without its leading slash is refused (see below).
+
+        ``"*"``, python-socketio's catch-all namespace, is accepted.
+        """
+        if namespace != "*":
+            checked_namespace(namespace)
+        return super().on(event, handler, namespace=namespace)
+
     # --- emits and rooms, logged -------------------------------------------
     async def emit(  # type: ignore[override]
         self,
@@ -92,7 +109,7 @@ class ObservedServer(socketio.AsyncServer):
                 f"{event!r} is a reserved Socket.IO event name; emitting it would confuse "
                 "the client's own connection handling. Pick another name."
             )
-        ns = namespace or "/"
+        ns = checked_namespace(namespace)
         if event not in INTERNAL_EVENTS:
             target = to or room or None  # as python-socketio reads them: [] means everyone
             audience = self._audience(target, skip_sid, ns)
@@ -113,7 +130,7 @@ class ObservedServer(socketio.AsyncServer):
         )
 
     async def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        ns = namespace or "/"
+        ns = checked_namespace(namespace)
         await super().enter_room(sid, room, namespace=namespace)
         self.log.add("room", f"{self.name_of(sid, ns)} joined {room!r}{_in(ns)}")
         self.facts.add(
@@ -121,7 +138,7 @@ class ObservedServer(socketio.AsyncServer):
         )
 
     async def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        ns = namespace or "/"
+        ns = checked_namespace(namespace)
         await super().leave_room(sid, room, namespace=namespace)
         self.log.add("room", f"{self.name_of(sid, ns)} left {room!r}{_in(ns)}")
         self.facts.add(
@@ -129,7 +146,7 @@ class ObservedServer(socketio.AsyncServer):
         )
 
     async def close_room(self, room: str, namespace: str | None = None) -> None:
-        ns = namespace or "/"
+        ns = checked_namespace(namespace)
         await super().close_room(room, namespace=namespace)
         self.log.add("room", f"room {room!r} closed{_in(ns)}")
 
@@ -143,6 +160,7 @@ class ObservedServer(socketio.AsyncServer):
         **options: Any,
     ) -> Any:
         """``AsyncServer.call``, plus a ``timeout`` fact when the client never answers."""
+        checked_namespace(namespace)
         emitted: list[int] = []
         token = _calling.set(emitted)
         try:
@@ -299,6 +317,27 @@ class ObservedServer(socketio.AsyncServer):
             await super().emit(MARKER_EVENT, token, namespace=namespace)
 
 
+def checked_namespace(namespace: str | None) -> str:
+    """``namespace`` (``"/"`` for None), refusing a name without its leading slash.
+
+    socket.io's ``io.of("chat")`` adds the missing slash. python-socketio takes
+    the name as written, and no client can ever be in ``"chat"`` (the wire
+    format only reads a namespace that starts with ``/``): an emit there
+    reaches nobody and a handler never runs, without any error. chatlib refuses
+    the name rather than adding the slash, because the learner's own
+    python-socketio server would not add it either: the mistake should show
+    here, in the lesson, and not later, as a silent app.
+    """
+    ns = namespace or "/"
+    if not ns.startswith("/"):
+        raise ValueError(
+            f"namespace {ns!r} has no leading slash: python-socketio would use it as written, "
+            f"no client can join it, and the emit would reach nobody (socket.io's io.of({ns!r}) "
+            f"adds the slash itself; python-socketio does not). Write namespace='/{ns}'."
+        )
+    return ns
+
+
 def _in(namespace: str) -> str:
     return "" if namespace == "/" else f" in {namespace}"
 
@@ -312,5 +351,8 @@ def assert_no_handler_errors() -> str:
     """Raise ``AssertionError`` naming each handler that raised; else say all is well."""
     errors = handler_errors()
     if errors:
-        raise AssertionError("handlers raised:\n" + "\n".join(str(e) for e in errors))
+        raise AssertionError(
+            "handlers raised (python-socketio kept serving; on Node the same throw is an "
+            "uncaught exception that ends the process):\n" + "\n".join(str(e) for e in errors)
+        )
     return "no handler raised"

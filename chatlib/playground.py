@@ -19,7 +19,7 @@ import ipywidgets as widgets
 
 from .clients import ChatClient
 from .delivery import Delivery, settle
-from .emitplan import EVENT, EmitPlan
+from .emitplan import EVENT, EmitPlan, Member
 from .server import EmbeddedServer
 from .widgets import start_from_click
 
@@ -36,8 +36,11 @@ class Playground(widgets.VBox):
         clients: Sequence[ChatClient],
         rooms: Sequence[str] = ("room1", "room2", "room3"),
         namespaces: Sequence[str] = ("/",),
+        other_nodes: Sequence[EmbeddedServer] = (),
     ) -> None:
         self.server = server
+        self.other_nodes = list(other_nodes)
+        """Nodes sharing ``server``'s queue: their clients can be targeted and predicted."""
         self.clients = list(clients)
         names = [c.name for c in self.clients]
         self.sender = widgets.Dropdown(options=names, description="sender")
@@ -113,18 +116,67 @@ class Playground(widgets.VBox):
         plan = self.plan()
         self.last_delivery, self.last_error = None, ""  # a result belongs to the plan it sent
         self.result.value = ""
-        self.code.value = (
-            f"<div><b>{escape(plan.describe())}</b></div>"
-            f'<div style="{_CODE_STYLE}">JavaScript: {escape(plan.javascript())}</div>'
-            f'<div style="{_CODE_STYLE}">Python:     {escape(plan.python())}</div>'
+        self.code.value = "".join(
+            [
+                f"<div><b>{escape(plan.describe())}</b></div>",
+                f'<div style="{_CODE_STYLE}">JavaScript: {escape(plan.javascript())}</div>',
+                f'<div style="{_CODE_STYLE}">Python:     {escape(plan.python())}</div>',
+                *[f"<div><em>{escape(line)}</em></div>" for line in self._notes(plan)],
+            ]
         )
+
+    def _notes(self, plan: EmitPlan) -> list[str]:
+        caveat = plan.caveat()
+        return ([f"caveat: {caveat}"] if caveat else []) + [self.predict(plan)]
+
+    # --- predicting ----------------------------------------------------------
+    def _sids(self, namespace: str) -> dict[str, str]:
+        """Each client's socket id in ``namespace``, as the client itself knows it."""
+        found = {}
+        for client in self.clients:
+            sid = client.get_sid(namespace) if client.connected else None
+            if sid is not None:
+                found[client.name] = sid
+        return found
+
+    def _home(self, client: ChatClient) -> EmbeddedServer | None:
+        servers = [self.server, *self.other_nodes]
+        return next((s for s in servers if client.eio.sid in s.sio.eio.sockets), None)
+
+    def predict(self, plan: EmitPlan | None = None) -> str:
+        """Who the Python line should reach, read from the rooms each client's node records.
+
+        Clients on other nodes count when the playground was given those nodes
+        (``other_nodes``); for a client on a node it was not given, it says it
+        cannot tell rather than guess.
+        """
+        plan = plan or self.plan()
+        sids = self._sids(plan.namespace)
+        members, unknown = [], []
+        for client in self.clients:
+            sid = sids.get(client.name)
+            if sid is None:
+                continue  # not in this namespace: nothing reaches it there
+            home = self._home(client)
+            if home is None:
+                unknown.append(client.name)
+                continue
+            rooms = frozenset(home.sio.rooms(sid, plan.namespace)) - {sid}
+            members.append(Member(client.name, rooms, home is self.server))
+        line = "predicted: " + (", ".join(plan.predict(members)) or "nobody")
+        if unknown:
+            line += (
+                f"; cannot tell for {', '.join(sorted(unknown))}: connected to a node "
+                "this playground was not given (other_nodes)"
+            )
+        return line
 
     # --- sending -------------------------------------------------------------
     async def send(self) -> Delivery:
         """Perform the Python emit on the live server; return (and show) who received it."""
         plan = self.plan()
-        await plan.send(self.server.sio)
-        delivery = await settle(self.server, self.clients)
+        await plan.send(self.server.sio, self._sids(plan.namespace))
+        delivery = await settle(self.server, *self.other_nodes, self.clients)
         self.last_delivery, self.last_error = delivery, ""
         receivers = ", ".join(delivery.receivers(EVENT)) or "nobody"
         self.result.value = f"<div>received by: {escape(receivers)}</div>" + delivery._repr_html_()
@@ -152,6 +204,7 @@ class Playground(widgets.VBox):
             plan.describe(),
             f"JavaScript: {plan.javascript()}",
             f"Python:     {plan.python()}",
+            *self._notes(plan),
         ]
         if self.last_error:
             lines.append(f"error: {self.last_error}")

@@ -194,7 +194,10 @@ def running_servers() -> list[EmbeddedServer]:
 
 
 async def stop_all() -> None:
-    """Stop every running server and disconnect every chat client (the teardown cell)."""
+    """Stop every running server, Node's included, and disconnect every chat client."""
+    from .nodejs import stop_node_servers  # imported here: nodejs imports this package's core
+
     await disconnect_clients()
     for server in list(_running.values()):
         await server.stop()
+    await stop_node_servers()

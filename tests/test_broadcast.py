@@ -60,11 +60,17 @@ async def test_emit_except_in_another_namespace(cast):
     assert delivery.receivers("hello", "/") == []
 
 
-async def test_emit_except_refuses_an_empty_room_list(cast):
+async def test_an_empty_room_list_means_everyone_except_as_in_socket_io(cast):
+    """``io.to([]).except("room3")`` reaches everyone but room3; so does ``to=[]`` here."""
     server, clients = cast
-    with pytest.raises(ValueError, match="everyone"):
-        await emit_except(server.sio, "hello", "x", to=[], except_rooms="room3")
-    assert (await settle(server, list(clients.values()))).receivers() == []
+    skipped = await emit_except(server.sio, "hello", "x", to=[], except_rooms="room3")
+    delivery = await settle(server, list(clients.values()))
+    assert names(server, skipped) == ["dave", "erin"]
+    assert delivery.receivers("hello") == ["alice", "bob", "carol", "frank"]
+    await emit_except(server.sio, "hello", "y", except_rooms="room3")
+    assert (await settle(server, list(clients.values()))).receivers("hello") == delivery.receivers(
+        "hello"
+    )
 
 
 async def test_call_each_collects_replies_and_names_the_silent(cast):

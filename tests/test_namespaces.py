@@ -102,3 +102,32 @@ async def test_a_star_namespace_class_leaves_the_specific_class_in_charge():
         assert eve.connect_errors[0]["message"] == "teachers only"
         (sam,) = await connect_clients(server.url, ["sam"], namespaces=["/chess-club"])
         assert sam.connected
+
+
+async def test_a_namespace_without_its_slash_is_refused_with_the_fix_in_the_message():
+    """socket.io's io.of('myNamespace') adds the slash; chatlib refuses the name, and says why.
+
+    Plain python-socketio takes it as written and reaches nobody, without an
+    error; chatlib's server raises, logs nothing for it and keeps serving.
+    """
+    async with EmbeddedServer("test-ns") as server:
+        server.sio.on("connect", accept, namespace="/myNamespace")
+        clients = await connect_clients(server.url, ["alice"], namespaces=["/", "/myNamespace"])
+        sio = server.sio
+
+        await socketio.AsyncServer.emit(sio, "hello", "x", namespace="myNamespace")
+        assert (await settle(server, clients)).receivers() == []  # what plain python-socketio does
+
+        with pytest.raises(ValueError, match=r"no leading slash.*namespace='/myNamespace'"):
+            await sio.emit("hello", "x", namespace="myNamespace")
+        with pytest.raises(ValueError, match="no leading slash"):
+            await sio.enter_room(
+                sio.sid_of("alice", "/myNamespace"), "room1", namespace="myNamespace"
+            )
+        with pytest.raises(ValueError, match="no leading slash"):
+            sio.on("chat", accept, namespace="myNamespace")
+        assert not [line for line in server.log.lines() if "myNamespace" in line and "emit" in line]
+
+        await sio.emit("hello", "x", namespace="/myNamespace")
+        assert (await settle(server, clients)).receivers("hello", "/myNamespace") == ["alice"]
+        assert server.errors == []

@@ -8,6 +8,7 @@ from socketio import exceptions
 from chatlib import (
     ChatClient,
     EmbeddedServer,
+    assert_no_handler_errors,
     connect_clients,
     running_servers,
     settle,
@@ -121,6 +122,11 @@ async def test_handler_exception_is_recorded_and_server_keeps_serving(server):
     ]
     assert "error in handler 'boom' (alice): ValueError: bad data" in server.log.lines("error")
     assert await bob.call("echo", "still here", timeout=2) == "still here"
+    with pytest.raises(AssertionError) as reported:
+        assert_no_handler_errors()
+    assert "on Node the same throw is an uncaught exception" in str(reported.value)
+    assert "raised ValueError: bad data" in str(reported.value)
+    server.errors.clear()
 
 
 async def test_a_failing_connect_handler_refuses_with_a_clear_message(server):
