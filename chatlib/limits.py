@@ -164,7 +164,7 @@ def _prototype(ch: str) -> str:
 
 
 def check_name(name: object) -> str:
-    """A display name: text of 1 to ``MAX_NAME_LENGTH`` characters, some visible, else ``ValueError``.
+    """A display name: 1 to ``MAX_NAME_LENGTH`` characters, some visible, else ``ValueError``.
 
     Names are shown to the whole room (and on the projector), so control
     characters are refused rather than silently stripped, and so is a name
