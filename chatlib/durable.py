@@ -120,7 +120,7 @@ class DurableChat:
                 saved = await self.store.add(text, self.sender(sid), offset)
             except StoreUnavailable as error:
                 self._refusing(str(error))
-                return {"ok": False, "error": str(error), "retry": error.retry}
+                return {"ok": False, "error": f"not stored: {error}", "retry": error.retry}
             self._storing()
             if not saved.duplicate:
                 await self.sio.emit("chat message", (text, saved.id), to=LIVE_ROOM)

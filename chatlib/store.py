@@ -163,8 +163,8 @@ class MessageStore:
                 await self.db.rollback()
             if error.sqlite_errorcode == sqlite3.SQLITE_FULL:
                 raise StoreFull(
-                    f"not stored: the disk holding {self.path.name} is full. Free some space; "
-                    "the message is sent again"
+                    f"the disk holding {self.path.name} is full: free some space "
+                    "(messages not acknowledged are sent again)"
                 ) from None
             raise
         # Checked again after the commit: a file deleted while it was written
@@ -183,13 +183,13 @@ class MessageStore:
             now = _identity(os.stat(self.path))
         except FileNotFoundError:
             raise StoreGone(
-                f"not stored: the database file {self.path} was deleted while the server ran. "
-                "Restart the server to start a new file"
+                f"the database file {self.path} was deleted while the server ran: "
+                "restart the server to start a new file"
             ) from None
         if now != self._identity:
             raise StoreGone(
-                f"not stored: the database file {self.path} was replaced while the server ran. "
-                "Restart the server to open the new file"
+                f"the database file {self.path} was replaced while the server ran: "
+                "restart the server to open the new file"
             )
 
     async def since(self, offset: int = 0) -> list[StoredMessage]:

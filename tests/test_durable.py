@@ -188,7 +188,7 @@ async def test_a_deleted_database_is_never_acknowledged_ok_and_the_log_says_so_o
     answers = [await alice.send(f"after the deletion {i}") for i in range(3)]
     for answer in answers:
         assert answer["ok"] is False and answer["retry"] is True
-        assert "was deleted while the server ran" in answer["error"]
+        assert answer["error"].startswith(f"not stored: the database file {chat.db} was deleted")
     errors = chat.log.lines("error")
     assert len(errors) == 1 and "not being stored" in errors[0]
     await chat.restart()
