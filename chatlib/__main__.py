@@ -1,22 +1,36 @@
-"""``python -m chatlib serve``: the tutorial's chat server outside a notebook."""
+"""``python -m chatlib serve``: the tutorial's chat server outside a notebook.
+
+A bad invocation is answered in one line (``chatlib.cli``): options are
+checked before anything starts, and what only starting can tell (a port in
+use, Redis down, a file that is not a database) is caught and said the same way.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import ipaddress
+import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from . import classroom
 from .chat import add_chat_handlers
+from .cli import OneLineParser, fail, listen_error, port_number, resolve_host
 from .durable import DurableChatServer
 from .heartbeat import add_ping_options, ping_options
+from .log import LogEntry
 from .observed import ObservedServer
 from .rooms import check_room_name
 from .server import EmbeddedServer
 from .topics import add_topic_handlers
+
+
+class CannotStart(Exception):
+    """The server could not start; the text is the one line to print."""
 
 
 async def serve(
@@ -44,21 +58,33 @@ async def serve(
             add_chat_handlers(sio)
 
     server: EmbeddedServer | DurableChatServer
-    if db is not None:
-        server = DurableChatServer("chat", db, host=host, port=port, **server_options)
-        await server.start()
-    elif redis:
-        from .cluster import Cluster
+    try:
+        if db is not None:
+            server = DurableChatServer("chat", db, host=host, port=port, **server_options)
+            server.log.subscribe(_print_errors)
+            await server.start()
+        elif redis:
+            from .cluster import Cluster
 
-        server = await Cluster(redis, channel=channel).start_node(
-            "chat", host=host, port=port, chat_page=True, **server_options
-        )
-        add_handlers(server.sio)
-    else:
-        server = await EmbeddedServer(
-            "chat", host=host, port=port, chat_page=True, **server_options
-        ).start()
-        add_handlers(server.sio)
+            server = await Cluster(redis, channel=channel).start_node(
+                "chat", host=host, port=port, chat_page=True, **server_options
+            )
+            add_handlers(server.sio)
+        else:
+            server = await EmbeddedServer(
+                "chat", host=host, port=port, chat_page=True, **server_options
+            ).start()
+            add_handlers(server.sio)
+    except OSError as error:
+        if isinstance(error, ConnectionError) and redis:
+            raise CannotStart(_redis_error(redis, error)) from None
+        raise CannotStart(listen_error(host, port, error)) from None
+    except sqlite3.Error as error:
+        raise CannotStart(_db_error(db, error)) from None
+    except (RedisError, ValueError) as error:
+        if redis:
+            raise CannotStart(_redis_error(redis, error)) from None
+        raise
     kept = f", messages kept in {db}" if db is not None else ""
     print(f"chat server running at {server.url}/{kept} (Ctrl+C to stop)", flush=True)
     try:
@@ -67,12 +93,40 @@ async def serve(
         await server.stop()
 
 
+def _print_errors(entry: LogEntry) -> None:
+    """The durable server's console: one line for each problem it meets (a full disk…)."""
+    if entry.kind == "error":
+        print(f"error: {entry.text}", file=sys.stderr, flush=True)
+
+
+def _redis_error(url: str, error: Exception) -> str:
+    return (
+        f"cannot use Redis at {url} ({error}): start Redis, or give its URL as "
+        "--redis redis://HOST:PORT"
+    )
+
+
+def _db_error(db: Path | None, error: sqlite3.Error) -> str:
+    if "not a database" in str(error):
+        return f"--db {db} is not a SQLite database ({error}): give a new or a chat file's path"
+    if "readonly" in str(error):
+        return f"--db {db} cannot be written ({error}): give a file you may write to"
+    return f"cannot open --db {db} ({error}): give a file path in a folder you may write to"
+
+
+def _check_db_path(parser: OneLineParser, db: Path) -> None:
+    if db.is_dir():
+        parser.error(f"--db {db} is a folder: give a file path, such as {db / 'chat.db'}")
+    if not db.parent.is_dir():
+        parser.error(f"--db {db}: the folder {db.parent} does not exist; create it first")
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m chatlib")
+    parser = OneLineParser(prog="python -m chatlib")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="run the chat server and its page")
     run.add_argument("--host", default="127.0.0.1", help="loopback only (default 127.0.0.1)")
-    run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    run.add_argument("--port", type=port_number, default=8000, help="0 picks a free port")
     kept = run.add_mutually_exclusive_group()
     kept.add_argument(
         "--db",
@@ -92,20 +146,37 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "classroom":
         return classroom.run(args)
-    if not ipaddress.ip_address(args.host).is_loopback:
-        parser.error(f"{args.host} is not a loopback address: the chat server binds loopback only")
+    try:
+        host = resolve_host(args.host)
+    except ValueError as error:
+        run.error(str(error))
+    if not ipaddress.ip_address(host).is_loopback:
+        run.error(
+            f"--host {args.host} is not a loopback address: the chat server binds loopback "
+            "only; use 127.0.0.1, or the classroom command for a room"
+        )
     topics = [topic.strip() for topic in args.topics.split(",")] if args.topics else None
     if topics and args.db is not None:
-        parser.error("--topics and --db cannot be combined: the durable chat has no rooms")
+        run.error("--topics and --db cannot be combined: the durable chat has no rooms")
     try:
         topics = [check_room_name(topic) for topic in topics or []] or None
     except ValueError as error:
-        parser.error(f"--topics: {error}")
-    options = ping_options(args)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            serve(args.host, args.port, args.db, args.redis, args.channel, topics, **options)
-        )
+        run.error(f"--topics: {error}")
+    if topics and len(set(topics)) != len(topics):
+        run.error(f"--topics {args.topics}: each topic once, e.g. music,sports,art")
+    if args.db is not None:
+        _check_db_path(run, args.db)
+    try:
+        options = ping_options(args)
+    except SystemExit as refused:
+        run.error(str(refused.code))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                serve(host, args.port, args.db, args.redis, args.channel, topics, **options)
+            )
+    except CannotStart as error:
+        fail("serve", str(error))
 
 
 if __name__ == "__main__":

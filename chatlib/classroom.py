@@ -23,6 +23,7 @@ from aiohttp import web
 
 from . import chat
 from .access import TokenGate, choose_token, is_loopback, join_url, reachable_hosts
+from .cli import fail, listen_error, port_number, resolve_host
 from .guard import ClassroomServer
 from .heartbeat import add_ping_options, ping_options
 from .limits import Limits, check_name, check_text
@@ -213,7 +214,7 @@ def add_command(commands: Any) -> None:
     """Add ``classroom`` to ``python -m chatlib``'s commands."""
     run = commands.add_parser("classroom", help="run one chat server for a class")
     run.add_argument("--host", default="127.0.0.1", help="0.0.0.0 lets the network in (token)")
-    run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    run.add_argument("--port", type=port_number, default=8000, help="0 picks a free port")
     run.add_argument("--token", help="access token (default: generated off loopback)")
     run.add_argument(
         "--allow-origin",
@@ -241,21 +242,19 @@ def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") 
     return "\n".join(lines)
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, host: str, options: dict[str, Any]) -> str | None:
+    """Run the class until Ctrl+C; the one line to print when it cannot start."""
     classroom = Classroom(
-        host=args.host,
+        host=host,
         port=args.port,
         token=args.token,
         cors_allowed_origins=args.allow_origin,
-        **ping_options(args),
+        **options,
     )
     try:
         await classroom.start()
     except OSError as error:
-        raise SystemExit(
-            f"cannot listen on {args.host}:{args.port} ({error.strerror}): the port is in "
-            "use or not allowed; pick another with --port"
-        ) from None
+        return listen_error(args.host, args.port, error)
     print(join_message(classroom), flush=True)
     try:
         await asyncio.Event().wait()
@@ -264,5 +263,18 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """``python -m chatlib classroom``: options checked first, each refusal in one line."""
+    if args.token == "":
+        fail("classroom", "--token '' would let anyone in: give a real token, or leave it out")
+    try:
+        host = resolve_host(args.host)
+        options = ping_options(args)
+    except ValueError as error:
+        fail("classroom", str(error))
+    except SystemExit as refused:
+        fail("classroom", str(refused.code))
+    refused: str | None = None
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+        refused = asyncio.run(_serve(args, host, options))
+    if refused:
+        fail("classroom", refused)

@@ -11,6 +11,11 @@ what was broadcast meanwhile. This server does what the tutorial builds next:
   of a message already stored is acknowledged again but not stored or
   broadcast again.
 
+A message the store cannot keep (a full disk, a database file deleted or
+replaced mid-run) is never acknowledged ``ok``: its acknowledgement says why,
+with ``retry: True`` so the client sends it again later, and the log says it
+once per problem (an ``error`` line, which ``serve`` prints on its console).
+
 Order is kept by one lock: storing + broadcasting a message, and replaying
 to a client that just connected, never interleave. A connecting client joins
 the ``live`` room (which broadcasts go to) only once its replay is queued, so
@@ -32,7 +37,7 @@ from .clients import ChatClient
 from .log import ServerLog
 from .observed import HandlerError, ObservedServer
 from .server import EmbeddedServer
-from .store import MessageStore, read_offset
+from .store import MessageStore, StoreUnavailable, read_offset
 
 LIVE_ROOM = "live"
 MAX_CLIENT_OFFSET_LENGTH = 100
@@ -61,6 +66,8 @@ class DurableChat:
         self.ack_delay = ack_delay
         self.duplicates = 0
         self.closed = False
+        self.unavailable: str | None = None
+        """Why the store refused the last message; None while it stores them."""
         self._lock = asyncio.Lock()
         self._senders: dict[str, str] = {}
         sio.on("connect", self.connect)
@@ -109,7 +116,12 @@ class DurableChat:
         async with self._lock:
             if self.closed:  # the server died while this message waited: no answer
                 return None
-            saved = await self.store.add(text, self.sender(sid), offset)
+            try:
+                saved = await self.store.add(text, self.sender(sid), offset)
+            except StoreUnavailable as error:
+                self._refusing(str(error))
+                return {"ok": False, "error": f"not stored: {error}", "retry": error.retry}
+            self._storing()
             if not saved.duplicate:
                 await self.sio.emit("chat message", (text, saved.id), to=LIVE_ROOM)
         if saved.duplicate:
@@ -123,6 +135,17 @@ class DurableChat:
         if self.ack_delay:
             await asyncio.sleep(self.ack_delay)  # the fault: stored and sent, acknowledged late
         return {"ok": True, "offset": saved.id}
+
+    def _refusing(self, reason: str) -> None:
+        """Log a store problem once, not once per message that meets it."""
+        if reason != self.unavailable:
+            self.unavailable = reason
+            self.sio.log.add("error", f"chat messages are not being stored: {reason}")
+
+    def _storing(self) -> None:
+        if self.unavailable is not None:
+            self.unavailable = None
+            self.sio.log.add("server", "chat messages are stored again")
 
     def sender(self, sid: str) -> str:
         return self._senders.get(sid) or self.sio.name_of(sid)
@@ -174,7 +197,6 @@ class DurableChatServer:
     async def start(self) -> Self:
         if self.running:
             return self
-        store = await MessageStore.open(self.db)
         server = EmbeddedServer(
             self.name,
             host=self.host,
@@ -182,12 +204,13 @@ class DurableChatServer:
             chat_page=self.chat_page,
             **self.server_options,
         )
+        store = await MessageStore.open(self.db)
         server.sio.log = self.log
         self.chat = DurableChat(server.sio, store, self._ack_delay)
         try:
             await server.start()
-        except OSError:
-            await self.chat.close()
+        except BaseException:
+            await self.chat.close()  # aiosqlite's thread would keep the process alive
             raise
         self.server, self.port = server, server.port
         self._past.append(server.sio)

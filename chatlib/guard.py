@@ -30,7 +30,7 @@ from engineio import packet as eio_packet
 from socketio import exceptions, packet
 
 from .access import TokenGate
-from .limits import Limits, RateLimit, check_name
+from .limits import Limits, RateLimit, check_name, name_key
 from .observed import ObservedServer
 from .protocol import INTERNAL_EVENTS, RESERVED_EVENTS
 
@@ -54,7 +54,7 @@ class ClassroomServer(ObservedServer):
         self.gate = gate or TokenGate(None)
         self.rate = RateLimit(self.limits.per_second, self.limits.burst)
         self.members: dict[str, str] = {}
-        self._holders: dict[str, tuple[str, str]] = {}  # name -> (eio_sid, seat)
+        self._holders: dict[str, tuple[str, str]] = {}  # name_key -> (eio_sid, seat)
         self.eio._async = {**self.eio._async, "websocket": _checked_websocket(self)}
 
     def online(self) -> list[str]:
@@ -99,28 +99,37 @@ class ClassroomServer(ObservedServer):
         A connection that presents the same ``seat`` key as the holder of the
         name takes it over (a student reloading the page, or re-running the
         join cell), and the old connection is closed. Anyone else is refused.
+        Names are held by ``name_key``: one that only looks like a held name
+        (other case, an invisible character, a Cyrillic letter) is taken too.
         """
+        key = name_key(name)
         current = self.members.get(eio_sid)
         if current is not None:
-            if current != name:
+            if name_key(current) != key:
                 raise ValueError(f"this connection already joined as {current!r}")
             return False
-        holder = self._holders.get(name)
+        holder = self._holders.get(key)
         if holder is not None:
             old_eio_sid, old_seat = holder
             if not (seat and old_seat and hmac.compare_digest(seat, old_seat)):
-                raise ValueError(f"the name {name!r} is already taken: pick another name")
+                held = self.members.get(old_eio_sid, name)
+                if held == name:
+                    raise ValueError(f"the name {name!r} is already taken: pick another name")
+                raise ValueError(
+                    f"the name {name!r} looks the same as {held!r}, who is already here: "
+                    "pick a name that looks different"
+                )
             self._release(old_eio_sid)
             self.log.add("connect", f"{name} rejoined: the previous connection is closed")
             await self.eio.disconnect(old_eio_sid)
         self.members[eio_sid] = name
-        self._holders[name] = (eio_sid, seat)
+        self._holders[key] = (eio_sid, seat)
         return True
 
     def _release(self, eio_sid: str) -> None:
         name = self.members.pop(eio_sid, None)
-        if name is not None and self._holders.get(name, ("",))[0] == eio_sid:
-            del self._holders[name]
+        if name is not None and self._holders.get(name_key(name), ("",))[0] == eio_sid:
+            del self._holders[name_key(name)]
         self.rate.forget(eio_sid)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:

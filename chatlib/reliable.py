@@ -7,8 +7,10 @@
   so python-socketio asks for the current value each time;
 - it sends each message with an acknowledgement and a timeout, and sends it
   again when no acknowledgement comes (a lost connection, a slow or restarted
-  server). Every attempt carries the same unique client offset, so the server
-  stores it once: at-least-once sending + de-duplication = shown once;
+  server), or when the server answers that it could not store it for now
+  (``retry: True``, e.g. a full disk). Every attempt carries the same client
+  offset, unique among this sender's messages, so the server stores it once:
+  at-least-once sending + de-duplication = shown once;
 - it shows a message only if its id is newer than the last one shown, so a
   message that arrives twice is still shown once.
 
@@ -118,8 +120,12 @@ class DurableClient(ChatClient):
 
     # --- sending: at least once, stored once -----------------------------------
     def next_client_offset(self) -> str:
-        """Unique per message: the name, this client object's session, a counter."""
-        return f"{self.name}-{self.session}-{next(self._counter)}"
+        """Unique among this sender's messages: this client object's session, a counter.
+
+        The server scopes client offsets to the sender, so the name is not part
+        of it, and a long name cannot push it past the server's length limit.
+        """
+        return f"{self.session}-{next(self._counter)}"
 
     async def send(
         self, text: Any, *, ack_timeout: float | None = None, retries: int | None = None
@@ -133,13 +139,19 @@ class DurableClient(ChatClient):
         timeout = self.ack_timeout if ack_timeout is None else ack_timeout
         tries = 1 + (self.retries if retries is None else retries)
         client_offset = self.next_client_offset()
-        for _attempt in range(tries):
+        answer: Any = None
+        for attempt in range(tries):
             try:
                 await self.wait_connected(timeout)
                 self.attempts += 1
-                return await self.call("chat message", (text, client_offset), timeout=timeout)
+                answer = await self.call("chat message", (text, client_offset), timeout=timeout)
             except (TimeoutError, exceptions.TimeoutError, exceptions.BadNamespaceError):
                 continue
+            if not _try_again_later(answer) or attempt == tries - 1:
+                return answer
+            await asyncio.sleep(timeout)  # the server cannot store it now: give it time
+        if answer is not None:
+            return answer  # the last answer the server gave: it says why
         raise DeliveryFailed(
             f"{self.name}: no acknowledgement for {text!r} after {tries} attempts "
             f"of {timeout} s each"
@@ -150,6 +162,10 @@ class DurableClient(ChatClient):
         answer = await self.send(text)
         if isinstance(answer, dict) and answer.get("ok") is False:
             raise MessageRefused(answer.get("error", "refused"))
+
+
+def _try_again_later(answer: Any) -> bool:
+    return isinstance(answer, dict) and answer.get("ok") is False and answer.get("retry") is True
 
 
 async def connect_durable_clients(

@@ -5,9 +5,17 @@ rely on (the tutorial's steps 7 and 8):
 
 - ``id`` is an increasing integer. It is the *server offset*: a client that
   remembers the last id it has seen can ask for everything after it.
-- ``client_offset`` is chosen by the sender and is ``UNIQUE``. A client that
-  did not get an acknowledgement sends the same message again with the same
-  client offset; the second insert fails and the message stays stored once.
+- ``client_offset`` is chosen by the sender and is unique *per sender*. A
+  client that did not get an acknowledgement sends the same message again
+  with the same client offset; the second insert fails and the message stays
+  stored once. Scoping it to the sender matters: were it unique across
+  everyone, a client that learnt another's offset could send it first and
+  make that person's next message vanish while it is still acknowledged.
+
+A store that cannot keep a message says so with ``StoreUnavailable`` instead
+of acknowledging it: when its disk is full, and when its file was deleted or
+replaced while the server ran (the open connection would otherwise go on
+writing into a file that no longer has a name, lost at the next restart).
 
 Every call goes through ``aiosqlite``, which runs ``sqlite3`` in a thread of
 its own: a slow disk never blocks the event loop, and with it the server and
@@ -16,6 +24,8 @@ every client living in the same kernel.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +33,40 @@ from typing import Self
 
 import aiosqlite
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of a store whose client offsets are unique per sender.
+
+Version 0 is a file of the first schema (``client_offset TEXT UNIQUE``): its
+table is rebuilt once, keeping every id, when it is opened.
+"""
+
+CREATE_MESSAGES = """
+CREATE TABLE {table} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    client_offset TEXT UNIQUE,
+    client_offset TEXT,
     sender TEXT NOT NULL,
-    content TEXT NOT NULL
+    content TEXT NOT NULL,
+    UNIQUE (sender, client_offset)
 )
 """
+
+
+class StoreUnavailable(Exception):
+    """The message was not stored; the text says why and what to do.
+
+    ``retry`` is True when sending the same message again later can succeed
+    (a disk with space again, a server restarted on a new file).
+    """
+
+    retry = True
+
+
+class StoreFull(StoreUnavailable):
+    """SQLite answered SQLITE_FULL: the disk (or the database's page limit) is full."""
+
+
+class StoreGone(StoreUnavailable):
+    """The database file was deleted or replaced since the store opened it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,7 @@ class MessageStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db: aiosqlite.Connection | None = None
+        self._identity: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         state = "open" if self._db is not None else "closed"
@@ -70,12 +107,17 @@ class MessageStore:
     async def connect(self) -> Self:
         if self._db is None:
             db = await aiosqlite.connect(self.path)
-            # WAL + NORMAL: a commit is one append to the log, not two fsyncs;
-            # a committed message still survives a crash of the process.
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await db.execute(SCHEMA)
-            await db.commit()
+            try:
+                # WAL + NORMAL: a commit is one append to the log, not two fsyncs;
+                # a committed message still survives a crash of the process.
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.execute("PRAGMA synchronous=NORMAL")
+                await _create_or_migrate(db)
+                self._identity = _identity(os.stat(self.path))
+            except BaseException:
+                # aiosqlite's thread keeps the process alive until it is closed
+                await db.close()
+                raise
             self._db = db
         return self
 
@@ -102,6 +144,7 @@ class MessageStore:
         A message without a client offset cannot be recognised when it is
         sent again: it is always stored (``UNIQUE`` lets any number of NULLs in).
         """
+        self.check_file()
         try:
             cursor = await self.db.execute(
                 "INSERT INTO messages (client_offset, sender, content) VALUES (?, ?, ?)",
@@ -111,11 +154,43 @@ class MessageStore:
         except sqlite3.IntegrityError:
             await self.db.rollback()
             rows = await self.db.execute_fetchall(
-                "SELECT id FROM messages WHERE client_offset = ?", (client_offset,)
+                "SELECT id FROM messages WHERE sender = ? AND client_offset = ?",
+                (sender, client_offset),
             )
             return Saved(next(iter(rows))[0], duplicate=True)
+        except sqlite3.OperationalError as error:
+            with contextlib.suppress(sqlite3.Error):
+                await self.db.rollback()
+            if error.sqlite_errorcode == sqlite3.SQLITE_FULL:
+                raise StoreFull(
+                    f"the disk holding {self.path.name} is full: free some space "
+                    "(messages not acknowledged are sent again)"
+                ) from None
+            raise
+        # Checked again after the commit: a file deleted while it was written
+        # took this message with it.
+        self.check_file()
         assert cursor.lastrowid is not None
         return Saved(cursor.lastrowid, duplicate=False)
+
+    def check_file(self) -> None:
+        """Raise ``StoreGone`` unless ``path`` still names the file this store opened.
+
+        SQLite keeps writing through its open file descriptor when the file is
+        deleted or replaced, and reports success: only the path can tell.
+        """
+        try:
+            now = _identity(os.stat(self.path))
+        except FileNotFoundError:
+            raise StoreGone(
+                f"the database file {self.path} was deleted while the server ran: "
+                "restart the server to start a new file"
+            ) from None
+        if now != self._identity:
+            raise StoreGone(
+                f"the database file {self.path} was replaced while the server ran: "
+                "restart the server to open the new file"
+            )
 
     async def since(self, offset: int = 0) -> list[StoredMessage]:
         """Every message with an id greater than ``offset``, oldest first."""
@@ -136,6 +211,47 @@ class MessageStore:
     async def count(self) -> int:
         rows = await self.db.execute_fetchall("SELECT COUNT(*) FROM messages")
         return int(next(iter(rows))[0])
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return (stat.st_dev, stat.st_ino)
+
+
+async def _create_or_migrate(db: aiosqlite.Connection) -> None:
+    """Create the table, or rebuild one of the first schema with per-sender client offsets.
+
+    SQLite cannot change a column's constraint in place: the rows (ids
+    included) are copied into a new table, which then takes the old one's
+    name, all in one transaction, so a crash leaves either schema, never half.
+    """
+    version = next(iter(await db.execute_fetchall("PRAGMA user_version")))[0]
+    if version >= SCHEMA_VERSION:
+        return
+    tables = await db.execute_fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'messages'"
+    )
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        if not list(tables):
+            await db.execute(CREATE_MESSAGES.format(table="messages"))
+        else:
+            await db.execute(CREATE_MESSAGES.format(table="messages_by_sender"))
+            await db.execute(
+                "INSERT INTO messages_by_sender (id, client_offset, sender, content) "
+                "SELECT id, client_offset, sender, content FROM messages ORDER BY id"
+            )
+            await db.execute(
+                "UPDATE sqlite_sequence SET seq = (SELECT MAX(seq) FROM sqlite_sequence "
+                "WHERE name IN ('messages', 'messages_by_sender')) "
+                "WHERE name = 'messages_by_sender'"
+            )  # an id is never reused, even one above the last row
+            await db.execute("DROP TABLE messages")
+            await db.execute("ALTER TABLE messages_by_sender RENAME TO messages")
+        await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
 
 
 def read_offset(value: object) -> int | None:

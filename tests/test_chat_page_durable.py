@@ -17,8 +17,10 @@ import sqlite3
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from chatlib.durable import MAX_CLIENT_OFFSET_LENGTH
+
 from .browser_support import artifact
-from .serve_support import free_port, kill, serve
+from .serve_support import fill, free_port, kill, serve, small_disk
 from .test_chat_page_browser import WAIT_MS, browser, messages_of, type_and_send
 
 pytestmark = pytest.mark.browser
@@ -132,3 +134,52 @@ async def test_a_page_gets_what_it_missed_and_its_retry_survives_a_killed_server
         if process.returncode is None:
             process.send_signal(signal.SIGCONT)
         await kill(process)
+
+
+async def test_a_page_with_a_200_character_name_has_its_messages_accepted(browser, tmp_path):
+    db, port = tmp_path / "chat.db", free_port()
+    process, url = await serve(db, port)
+    name = "n" * 200
+    try:
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.goto(f"{url}/?name={name}")
+        await expect(page.locator("#status")).to_have_text(
+            f"connected as {name[:40]}", timeout=WAIT_MS
+        )
+        await page.evaluate(RECORD)
+        for text in ["first", "second"]:
+            await say(page, text, [page])
+        tries = await page.evaluate("window.tries")
+        assert [text for text, _offset in tries] == ["first", "second"]
+        assert all(len(offset) <= MAX_CLIENT_OFFSET_LENGTH for _text, offset in tries)
+        assert [row[1:] for row in stored(db)] == [(name[:40], "first"), (name[:40], "second")]
+        await expect(page.locator("#status")).to_have_text(f"connected as {name[:40]}")
+    finally:
+        await kill(process)
+
+
+async def test_a_page_on_a_full_disk_shows_why_and_sends_again_once_there_is_room(
+    browser, tmp_path
+) -> None:
+    port = free_port()
+    with small_disk(tmp_path / "disk") as disk:
+        db = disk / "chat.db"
+        process, url = await serve(db, port)
+        try:
+            page = await open_page(browser, url, "alice")
+            await say(page, "before", [page])
+            filler = fill(disk)
+            big = "a message bigger than a page of the write-ahead log " * 9
+            await type_and_send(page, big)
+            await expect(page.locator("#status")).to_contain_text("is full", timeout=WAIT_MS)
+            filler.unlink()
+            # the page sends it again LATER_MS (5 s) after the refusal, with the same offset
+            await expect(page.locator("#messages > li").last).to_have_text(big, timeout=15_000)
+            await expect(page.locator("#status")).to_have_text("connected as alice")
+            tries = await page.evaluate("window.tries")
+            assert [text for text, _ in tries] == ["before", big, big]
+            assert tries[1][1] == tries[2][1]
+            assert [row[2] for row in stored(db)] == ["before", big]
+        finally:
+            await kill(process)

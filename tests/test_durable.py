@@ -1,5 +1,7 @@
 """The durable chat server and client: bad input, garbage offsets, replay, retries, restarts."""
 
+import asyncio
+
 import pytest
 import socketio
 
@@ -176,3 +178,88 @@ async def test_a_client_that_cannot_reach_the_server_gives_up_with_a_clear_error
     client = DurableClient("alice", ack_timeout=0.1, retries=1)
     with pytest.raises(DeliveryFailed, match="after 2 attempts"):
         await client.send("nobody listens")
+
+
+async def test_a_deleted_database_is_never_acknowledged_ok_and_the_log_says_so_once(chat):
+    clients = await connect_durable_clients(chat.url, ["alice", "bob"], retries=0)
+    alice, _bob = clients
+    assert (await alice.send("stored"))["ok"]
+    chat.db.unlink()
+    answers = [await alice.send(f"after the deletion {i}") for i in range(3)]
+    for answer in answers:
+        assert answer["ok"] is False and answer["retry"] is True
+        assert answer["error"].startswith(f"not stored: the database file {chat.db} was deleted")
+    errors = chat.log.lines("error")
+    assert len(errors) == 1 and "not being stored" in errors[0]
+    await chat.restart()
+    await wait_connected(clients)
+    acknowledged = [a["offset"] for a in answers if a.get("ok")]
+    stored = {m.id for m in await chat.store.all()}
+    assert set(acknowledged) <= stored and acknowledged == []
+    assert (await alice.send("after the restart"))["ok"]  # a new file takes messages
+
+
+async def test_a_full_disk_is_answered_with_an_error_and_the_message_is_sent_again(chat):
+    clients = await connect_durable_clients(chat.url, ["alice", "bob"], ack_timeout=0.3)
+    alice, bob = clients
+    await alice.send("before")
+    pages = (await chat.store.db.execute_fetchall("PRAGMA page_count"))[0][0]
+    await chat.store.db.execute(f"PRAGMA max_page_count = {pages}")
+    first_refusal = asyncio.Event()
+    chat.log.subscribe(lambda entry: entry.kind == "error" and first_refusal.set())
+    sending = asyncio.ensure_future(_send_until_full(alice))
+    await asyncio.wait_for(first_refusal.wait(), 10)
+    assert "is full" in chat.log.lines("error")[0]
+    await chat.store.db.execute("PRAGMA max_page_count = 1000000")  # space is back
+    text, refused_first, answer = await asyncio.wait_for(sending, 10)
+    assert refused_first["ok"] is False and "is full" in refused_first["error"]
+    assert answer["ok"] is True  # the same message, sent again by the client
+    await settle(chat, clients)
+    assert bob.shown_texts().count(text) == 1 and bob.shown_texts()[-1] == text
+    assert "chat messages are stored again" in chat.log.lines("server")
+
+
+async def _send_until_full(alice: DurableClient) -> tuple[str, dict, dict]:
+    """Send until the server answers "full": that message, its refusal, its final answer."""
+    refusals: list[dict] = []
+    original = alice.call
+
+    async def watched(event, data=None, **options):
+        answer = await original(event, data, **options)
+        if isinstance(answer, dict) and answer.get("ok") is False:
+            refusals.append(answer)
+        return answer
+
+    alice.call = watched  # type: ignore[method-assign]
+    for i in range(500):
+        text = f"{i:03d} " + "x" * 400  # big enough to need new pages
+        answer = await alice.send(text)
+        if refusals:
+            return text, refusals[0], answer
+    raise AssertionError("the database never filled up")
+
+
+async def test_bob_reusing_alice_s_client_offset_is_stored_and_delivered(chat):
+    clients = await connect_durable_clients(chat.url, ["alice", "bob", "carol"])
+    alice, bob, carol = clients
+    assert await alice.call("chat message", ("alice's", "same-1"), timeout=5) == {
+        "ok": True,
+        "offset": 1,
+    }
+    assert await bob.call("chat message", ("bob's", "same-1"), timeout=5) == {
+        "ok": True,
+        "offset": 2,
+    }
+    retry = await alice.call("chat message", ("alice's", "same-1"), timeout=5)
+    assert retry == {"ok": True, "offset": 1, "duplicate": True}
+    await settle(chat, clients)
+    assert carol.shown_texts() == ["alice's", "bob's"]
+
+
+async def test_a_200_character_name_still_gets_every_message_accepted(chat):
+    name = "n" * 200
+    (long_named,) = await connect_durable_clients(chat.url, [name])
+    assert len(long_named.next_client_offset()) <= MAX_CLIENT_OFFSET_LENGTH
+    answers = [await long_named.send(f"m{i}") for i in range(3)]
+    assert [a["ok"] for a in answers] == [True, True, True]
+    assert {m.sender for m in await chat.store.all()} == {name[:40]}  # as the server shows it

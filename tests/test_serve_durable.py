@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -16,7 +17,7 @@ import pytest
 
 from chatlib import stop_all
 from chatlib.reliable import connect_durable_clients, wait_connected
-from tests.serve_support import free_port, kill, serve
+from tests.serve_support import fill, free_port, kill, serve, serve_watched, small_disk
 from tests.support import require
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +118,62 @@ async def test_the_page_protocol_works_with_the_official_javascript_client(tmp_p
 @pytest.fixture(autouse=True)
 def _quiet(caplog):
     caplog.set_level("ERROR")
+
+
+async def test_serve_refuses_to_acknowledge_once_its_database_file_is_deleted(tmp_path):
+    db, port = tmp_path / "chat.db", free_port()
+    process, url = await serve_watched(db, port)
+    try:
+        (alice,) = await connect_durable_clients(url, ["alice"], ack_timeout=3, retries=0)
+        assert (await alice.send("before the deletion"))["ok"]
+        db.unlink()
+        answers = [await alice.send(f"after the deletion {i}") for i in range(3)]
+        for answer in answers:
+            assert answer["ok"] is False, answer
+            assert "was deleted while the server ran" in answer["error"]
+        await kill(process)
+        assert process.stderr is not None
+        console = (await process.stderr.read()).decode().splitlines()
+        assert len(console) == 1 and "chat.db was deleted while the server ran" in console[0]
+
+        process, _ = await serve(db, port)  # a new file
+        await wait_connected([alice], timeout=10)
+        assert (await alice.send("after the restart"))["ok"]
+        acknowledged = [a["offset"] for a in answers if a.get("ok")]
+        kept = [row[0] for row in _rows(db)]
+        assert all(offset in kept for offset in acknowledged) and acknowledged == []
+    finally:
+        await stop_all()
+        await kill(process)
+
+
+async def test_serve_on_a_full_disk_says_so_and_stores_the_retry_once_space_is_back(tmp_path):
+    port = free_port()
+    with small_disk(tmp_path / "disk") as disk:
+        db = disk / "chat.db"
+        process, url = await serve_watched(db, port)
+        try:
+            alice, bob = await connect_durable_clients(url, ["alice", "bob"])
+            assert (await alice.send("before"))["ok"]
+            filler = fill(disk)
+            big = "a message bigger than a page of the write-ahead log " * 9
+            refused = await alice.call("chat message", (big, "s-1"), timeout=10)
+            assert refused["ok"] is False and refused["retry"] is True
+            assert refused["error"].startswith("not stored: the disk holding chat.db is full")
+            assert process.stderr is not None
+            line = (await asyncio.wait_for(process.stderr.readline(), 10)).decode()
+            assert "not being stored" in line and "is full" in line
+            filler.unlink()  # space is back: the client's retry carries the same offset
+            assert (await alice.call("chat message", (big, "s-1"), timeout=10))["ok"] is True
+            await asyncio.wait_for(_until(lambda: bob.shown_texts()[-1:] == [big]), 10)
+            assert bob.shown_texts() == ["before", big]
+        finally:
+            await stop_all()
+            await kill(process)
+
+
+def _rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT id, sender, content FROM messages").fetchall()
+    connection.close()
+    return rows

@@ -1,10 +1,11 @@
 """The SQLite message store: order, de-duplication, replay from an offset, a file that lasts."""
 
 import asyncio
+import sqlite3
 
 import pytest
 
-from chatlib.store import MessageStore, read_offset
+from chatlib.store import SCHEMA_VERSION, MessageStore, StoreFull, StoreGone, read_offset
 
 
 @pytest.fixture
@@ -88,3 +89,91 @@ async def test_storing_never_blocks_the_event_loop(store):
 )
 def test_read_offset_accepts_only_non_negative_integers(value, expected):
     assert read_offset(value) == expected
+
+
+async def test_a_client_offset_is_unique_per_sender_not_across_senders(store):
+    alices = await store.add("alice's message", "alice", "s-1")
+    bobs = await store.add("bob's message", "bob", "s-1")  # the same offset, another sender
+    assert (bobs.id, bobs.duplicate) == (2, False)
+    again = await store.add("alice's message", "alice", "s-1")  # alice's own retry
+    assert (again.id, again.duplicate) == (alices.id, True)
+    assert [(m.sender, m.content) for m in await store.all()] == [
+        ("alice", "alice's message"),
+        ("bob", "bob's message"),
+    ]
+
+
+FIRST_SCHEMA = """
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_offset TEXT UNIQUE,
+    sender TEXT NOT NULL,
+    content TEXT NOT NULL
+)
+"""
+
+
+def test_a_file_of_the_first_schema_is_migrated_keeping_every_id(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute(FIRST_SCHEMA)
+        old.executemany(
+            "INSERT INTO messages (client_offset, sender, content) VALUES (?, ?, ?)",
+            [("a-1", "alice", "one"), ("b-1", "bob", "two"), (None, "carol", "three")],
+        )
+    old.close()
+
+    async def reopen() -> tuple[list, object, object, int]:
+        async with MessageStore(path) as store:
+            kept = [(m.id, m.sender, m.content, m.client_offset) for m in await store.all()]
+            retry = await store.add("one", "alice", "a-1")
+            bobs = await store.add("bob, with alice's offset", "bob", "a-1")
+            return kept, retry, bobs, await store.last_id()
+
+    kept, retry, bobs, last = asyncio.run(reopen())
+    assert kept == [
+        (1, "alice", "one", "a-1"),
+        (2, "bob", "two", "b-1"),
+        (3, "carol", "three", None),
+    ]
+    assert (retry.id, retry.duplicate) == (1, True)
+    assert (bobs.id, bobs.duplicate) == (4, False) and last == 4
+    with sqlite3.connect(path) as migrated:
+        assert migrated.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    migrated.close()
+    # opening it again leaves it as it is
+    assert asyncio.run(reopen())[0][:4] == [*kept, (4, "bob", "bob, with alice's offset", "a-1")]
+
+
+async def test_a_deleted_file_is_noticed_and_nothing_is_claimed_stored(tmp_path):
+    path = tmp_path / "chat.db"
+    async with MessageStore(path) as store:
+        await store.add("before", "alice", "a-1")
+        path.unlink()
+        with pytest.raises(StoreGone, match="was deleted while the server ran"):
+            await store.add("after", "alice", "a-2")
+
+
+async def test_a_replaced_file_is_noticed(tmp_path):
+    path, other = tmp_path / "chat.db", tmp_path / "other.db"
+    async with MessageStore(other):
+        pass
+    async with MessageStore(path) as store:
+        await store.add("before", "alice", "a-1")
+        other.replace(path)
+        with pytest.raises(StoreGone, match="was replaced while the server ran"):
+            await store.add("after", "alice", "a-2")
+
+
+async def test_a_full_database_says_so_and_takes_the_message_once_there_is_room(store):
+    await store.add("first", "alice", "a-0")
+    pages = (await store.db.execute_fetchall("PRAGMA page_count"))[0][0]
+    await store.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL, as a full disk
+    with pytest.raises(StoreFull, match="is full"):
+        for i in range(1, 200):
+            await store.add("x" * 400, "alice", f"a-{i}")
+    refused = i
+    await store.db.execute("PRAGMA max_page_count = 1000000")
+    saved = await store.add("x" * 400, "alice", f"a-{refused}")  # the client's retry
+    assert not saved.duplicate
+    assert [m.client_offset for m in await store.all()][-1] == f"a-{refused}"

@@ -1,0 +1,81 @@
+"""What ``python -m chatlib`` answers to a bad invocation: one line, what is wrong, what to do.
+
+Someone starting a server from a terminal (an instructor a minute before
+class) needs to read the answer at a glance: a 40-line traceback buries it,
+and argparse's usage block repeats every option before it. Every refusal,
+from the parser or from a server that cannot start, is therefore one line
+``python -m chatlib COMMAND: error: …`` and a non-zero exit status (2 for
+a wrong option, 1 for a server that could not start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import ipaddress
+import socket
+import sys
+from typing import NoReturn
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line, without the usage block.
+
+    Sub-commands made with ``add_subparsers().add_parser`` are of the same class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def fail(command: str, message: str) -> NoReturn:
+    """Stop with one line on stderr and exit status 1."""
+    print(f"python -m chatlib {command}: error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+def port_number(text: str) -> int:
+    """``--port``'s type: a TCP port, 0 meaning any free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a port: give a number from 1 to 65535, or 0 for a free one"
+        )
+    return port
+
+
+def resolve_host(host: str) -> str:
+    """The IP address ``host`` names (``localhost`` → ``127.0.0.1``), or ``ValueError``.
+
+    A name is resolved once, here, so that the server binds the address the
+    loopback check saw, and the URL it prints is one a browser can open.
+    """
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ValueError(
+            f"--host {host} is neither an IP address nor a name this machine can resolve: "
+            "give an address such as 127.0.0.1"
+        ) from None
+    addresses = [str(info[4][0]) for info in found]
+    ipv4 = [a for a in addresses if ipaddress.ip_address(a).version == 4]
+    return (ipv4 or addresses)[0]
+
+
+def listen_error(host: str, port: int, error: OSError) -> str:
+    """The one line for a server that cannot listen on ``host:port``."""
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is already in use: pick another with --port (0 picks a free one)"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine: pick another --host"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"port {port} needs special rights here: pick one above 1023 with --port"
+    reason = error.strerror or str(error)
+    return f"cannot listen on {host}:{port} ({reason}): pick another --port or --host"
