@@ -166,10 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         run.error(f"--topics {args.topics}: each topic once, e.g. music,sports,art")
     if args.db is not None:
         _check_db_path(run, args.db)
-    try:
-        options = ping_options(args)
-    except SystemExit as refused:
-        run.error(str(refused.code))
+    options = ping_options(args)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(

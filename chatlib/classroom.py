@@ -268,11 +268,9 @@ def run(args: argparse.Namespace) -> None:
         fail("classroom", "--token '' would let anyone in: give a real token, or leave it out")
     try:
         host = resolve_host(args.host)
-        options = ping_options(args)
     except ValueError as error:
         fail("classroom", str(error))
-    except SystemExit as refused:
-        fail("classroom", str(refused.code))
+    options = ping_options(args)
     refused: str | None = None
     with contextlib.suppress(KeyboardInterrupt):
         refused = asyncio.run(_serve(args, host, options))

@@ -11,17 +11,28 @@ from __future__ import annotations
 import argparse
 
 
+def seconds(text: str) -> int:
+    """An option's type: a whole number of seconds, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds: give 1 or more")
+    return value
+
+
 def add_ping_options(command: argparse.ArgumentParser) -> None:
     """Engine.IO's heartbeat, as Node's ``pingInterval``/``pingTimeout`` (in seconds here)."""
     command.add_argument(
         "--ping-interval",
-        type=int,
+        type=seconds,
         metavar="SECONDS",
         help="how often the server pings each client (default 25, as socket.io)",
     )
     command.add_argument(
         "--ping-timeout",
-        type=int,
+        type=seconds,
         metavar="SECONDS",
         help="how long a client may take to answer a ping before it is dropped (default 20)",
     )
@@ -30,7 +41,4 @@ def add_ping_options(command: argparse.ArgumentParser) -> None:
 def ping_options(args: argparse.Namespace) -> dict[str, int]:
     """The ping settings given on the command line, as ``AsyncServer`` keyword arguments."""
     given = {"ping_interval": args.ping_interval, "ping_timeout": args.ping_timeout}
-    for option, seconds in given.items():
-        if seconds is not None and seconds < 1:
-            raise SystemExit(f"--{option.replace('_', '-')} must be at least 1 second")
-    return {option: seconds for option, seconds in given.items() if seconds is not None}
+    return {option: value for option, value in given.items() if value is not None}

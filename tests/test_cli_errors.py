@@ -89,6 +89,8 @@ def bad_invocations(tmp_path: Path, busy_port: int) -> dict[tuple[str, ...], str
         ("classroom", "--port", "0", "--token", ""): "--token '' would let anyone in",
         ("classroom", "--port", str(busy_port)): f"port {busy_port} is already in use",
         ("classroom", "--host", "nonsense", "--port", "0"): "--host nonsense is neither",
+        ("serve", "--ping-interval", "0"): "0 is not a number of seconds",
+        ("classroom", "--ping-timeout", "soon"): "soon is not a number of seconds",
     }
 
 
