@@ -46,6 +46,8 @@ class RecoveringServer(socketio.AsyncServer):
         self._answering_pid: dict[tuple[str, str], str] = {}
         """(eio_sid, namespace) → the pid its CONNECT reply will carry."""
         self._putting_back: dict[tuple[str, str], Restored] = {}
+        self._leaving: set[tuple[str, str]] = set()
+        """(eio_sid, namespace) that sent a Socket.IO DISCONNECT: leaving on purpose."""
         self._held_by_eio: dict[tuple[str, str], str] = {}
         """(eio_sid, namespace) → pid of a session held after its transport closed."""
         self._recovered: set[tuple[str, str]] = set()
@@ -201,9 +203,13 @@ class RecoveringServer(socketio.AsyncServer):
     def _hold_if_lost(self, namespace: str, sid: str, reason: Any) -> None:
         pid = self._pids.pop((namespace, sid), None)
         self._recovered.discard((namespace, sid))
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+        on_purpose = (eio_sid, namespace) in self._leaving
+        self._leaving.discard((eio_sid, namespace))
         if pid is None or self.recovery_log is None or reason not in RECOVERABLE_REASONS:
             return
-        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+        if on_purpose:
+            return
         socket = self.eio.sockets.get(eio_sid) if eio_sid else None
         data = socket.session.get(namespace, {}) if socket is not None else {}
         self.recovery_log.hold(pid, sid, namespace, self.rooms(sid, namespace), data)
@@ -215,17 +221,25 @@ class RecoveringServer(socketio.AsyncServer):
                 }
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        """A DISCONNECT that arrives after its transport closed still means "done".
+        """A Socket.IO DISCONNECT from the client means "done", whenever it arrives.
 
-        python-engineio hands each message to its own task, and a client that
-        sends DISCONNECT and closes at once (python-socketio's does) is often
-        seen closing first: a 'transport close'. Its session is then let go.
+        python-socketio reports it with the same reason as an Engine.IO close
+        ('client disconnect'), so it is told apart here. And python-engineio
+        hands each message to its own task: a client that sends DISCONNECT and
+        closes at once is often seen closing first, and its session, already
+        held by then, is let go.
         """
-        if self._held_by_eio and isinstance(data, str) and data.startswith(str(packet.DISCONNECT)):
+        if (
+            self.recovery_log is not None
+            and isinstance(data, str)
+            and data.startswith(str(packet.DISCONNECT))
+        ):
             ns = self.packet_class(encoded_packet=data).namespace or "/"
             pid = self._held_by_eio.pop((eio_sid, ns), None)
-            if pid is not None and self.recovery_log is not None:
+            if pid is not None:
                 self.recovery_log.forget(pid)
+            elif self.manager.sid_from_eio_sid(eio_sid, ns) is not None:
+                self._leaving.add((eio_sid, ns))
         await super()._handle_eio_message(eio_sid, data)
 
 

@@ -41,11 +41,16 @@ from typing import Any
 
 logger = logging.getLogger("chatlib.recovery")
 
-RECOVERABLE_REASONS = frozenset({"transport close", "transport error", "ping timeout"})
-"""python-engineio's disconnect reasons that mean "the connection was lost".
+RECOVERABLE_REASONS = frozenset(
+    {"transport close", "transport error", "ping timeout", "client disconnect"}
+)
+"""python-engineio's disconnect reasons under which a connection may come back.
 
-A client's or the server's own ``disconnect()`` ('client disconnect',
-'server disconnect') is a decision, and a decision is not undone by recovery.
+'client disconnect' is here because python-engineio gives it to an Engine.IO
+CLOSE packet, which is what the official client's ``socket.io.engine.close()``
+sends over long-polling (Node calls that a "transport close" and recovers it).
+Leaving on purpose is a Socket.IO DISCONNECT packet for the namespace, or the
+server's own ``disconnect()`` ('server disconnect'): those keep nothing.
 """
 
 
