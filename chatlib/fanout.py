@@ -146,8 +146,8 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
             return None
         try:
             await ws.send(encoded)
-        except Exception:  # the connection is gone: close as the writer would
-            await self.close(wait=False, abort=True)
+        except Exception:  # the connection is gone: a lost transport, not a goodbye
+            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
         return None
 
     async def poll(self) -> list[Any]:
