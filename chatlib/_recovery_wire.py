@@ -117,13 +117,33 @@ class RecoveringServer(socketio.AsyncServer):
                 await self._connect_without_handler(eio_sid, ns, data)
             else:
                 await super()._handle_connect(eio_sid, namespace, data)
-            if not self.manager.is_connected(restored.session.sid, ns):
+            socket = self.eio.sockets.get(eio_sid)
+            if socket is None or socket.closed or socket.closing:
+                await self._hold_again(eio_sid, ns, restored)
+            elif not self.manager.is_connected(restored.session.sid, ns):
                 self._recovered.discard((ns, restored.session.sid))  # the handler refused it
         finally:
             self._next_sid = None
             self._answering_pid.pop(key, None)
             self._putting_back.pop(key, None)
         return None
+
+    async def _hold_again(self, eio_sid: str, namespace: str, restored: Restored) -> None:
+        """The connection was lost again while being recovered: hold its session again.
+
+        python-socketio runs no disconnect for a socket still connecting, and
+        then registers it as connected all the same, on a transport that is gone.
+        """
+        session, log = restored.session, self.recovery_log
+        assert log is not None
+        rooms = set(session.rooms)
+        if self.manager.is_connected(session.sid, namespace):
+            rooms.update(self.rooms(session.sid, namespace))
+            await self.manager.disconnect(session.sid, namespace, ignore_queue=True)
+        self._pids.pop((namespace, session.sid), None)
+        self._recovered.discard((namespace, session.sid))
+        log.hold(session.pid, session.sid, namespace, rooms, session.data)
+        self._held_by_eio[(eio_sid, namespace)] = session.pid
 
     async def _connect_without_handler(self, eio_sid: str, namespace: str, auth: Any) -> None:
         """A recovered connection let in as it was, its connect handler not asked again."""

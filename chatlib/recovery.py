@@ -78,6 +78,14 @@ class Recovery:
             raise ValueError("max_packets must be at least 1")
 
 
+_NO_ROOMS: frozenset[str] = frozenset()
+
+
+def _room_set(rooms: Iterable[str]) -> frozenset[str]:
+    """Rooms as a frozenset; most events have none to name, and share one empty set."""
+    return frozenset(rooms) or _NO_ROOMS
+
+
 @dataclass(slots=True)
 class HeldSession:
     """What a lost connection leaves behind: enough to put it back as it was."""
@@ -166,7 +174,7 @@ class RecoveryLog:
         payload = (*args, offset)
         self._emitted.append(
             _Emitted(
-                self._next_number, namespace, frozenset(rooms), frozenset(skipped), payload, now
+                self._next_number, namespace, _room_set(rooms), _room_set(skipped), payload, now
             )
         )
         self._next_number += 1
