@@ -10,8 +10,8 @@ server side (``RecoveringServer``)
   ``session`` dict and ``queue`` (python-engineio's ``AsyncSocket``) are read
   and written; ``manager.basic_enter_room`` puts the rooms back.
 client side (``RecoveringClient``)
-  ``AsyncClient._send_packet``, ``_handle_connect`` and ``_handle_event``; the
-  Engine.IO client's ``queue``, to let a DISCONNECT out before the socket closes.
+  ``AsyncClient._send_packet``, ``_handle_connect``, ``_handle_error`` and ``_handle_event``;
+  the Engine.IO client's ``queue``, to let a DISCONNECT out before the socket closes.
 
 The decisions (what is kept, for how long, what a reconnection gets back)
 are ``chatlib.recovery``'s.
@@ -351,6 +351,10 @@ class RecoveringClient(socketio.AsyncClient):
         await super()._handle_connect(namespace, data)
         for id, event_data in self._early_events.pop(ns, []):
             await super()._handle_event(namespace, id, event_data)
+
+    async def _handle_error(self, namespace: str | None, data: Any) -> None:
+        self._early_events.pop(namespace or "/", None)  # refused: what came before is void
+        await super()._handle_error(namespace, data)
 
     async def _handle_event(self, namespace: str | None, id: Any, data: list[Any]) -> None:
         ns = namespace or "/"
