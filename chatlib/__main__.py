@@ -14,6 +14,7 @@ from .chat import add_chat_handlers
 from .durable import DurableChatServer
 from .heartbeat import add_ping_options, ping_options
 from .observed import ObservedServer
+from .recovery import Recovery
 from .rooms import check_room_name
 from .server import EmbeddedServer
 from .topics import add_topic_handlers
@@ -73,6 +74,13 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("serve", help="run the chat server and its page")
     run.add_argument("--host", default="127.0.0.1", help="loopback only (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    run.add_argument(
+        "--recovery",
+        type=float,
+        metavar="SECONDS",
+        help="connection state recovery: a client whose connection drops gets its rooms and "
+        "the messages it missed back if it returns within SECONDS (not with --db or --redis)",
+    )
     kept = run.add_mutually_exclusive_group()
     kept.add_argument(
         "--db",
@@ -101,7 +109,16 @@ def main(argv: list[str] | None = None) -> None:
         topics = [check_room_name(topic) for topic in topics or []] or None
     except ValueError as error:
         parser.error(f"--topics: {error}")
-    options = ping_options(args)
+    options: dict[str, Any] = dict(ping_options(args))
+    if args.recovery is not None:
+        if args.db is not None or args.redis:
+            parser.error(
+                "--recovery keeps what a client missed in this process's memory: "
+                "it cannot be combined with --db or --redis"
+            )
+        if args.recovery <= 0:
+            parser.error("--recovery must be a positive number of seconds")
+        options["recovery"] = Recovery(max_disconnection=args.recovery)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             serve(args.host, args.port, args.db, args.redis, args.channel, topics, **options)
