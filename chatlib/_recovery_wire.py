@@ -258,8 +258,10 @@ class RecoveringServer(socketio.AsyncServer):
             pid = self._held_by_eio.pop((eio_sid, ns), None)
             if pid is not None:
                 self.recovery_log.forget(pid)
-            elif self.manager.sid_from_eio_sid(eio_sid, ns) is not None:
-                self._leaving.add((eio_sid, ns))
+            else:
+                sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+                if sid is not None and self.manager.is_connected(sid, ns):
+                    self._leaving.add((eio_sid, ns))
         await super()._handle_eio_message(eio_sid, data)
 
 

@@ -27,6 +27,33 @@ tutorial's "not recovered: send what the client missed from the database".
 
 The hooks into python-socketio's private methods live in ``_recovery_wire``;
 this module holds the decisions and the state, and touches no private name.
+
+What is the same as socket.io 4.8 (checked side by side, tests/test_recovery_node.py):
+the wire; every event without an acknowledgement gets an offset, one sent to a
+single socket too (Node's ``socket.emit`` goes through its adapter when recovery
+is on); the missed events are written before the CONNECT reply, and before the
+connect handler (Node: its middlewares) has decided; a client that has received
+no event yet has no offset and is never recovered.
+
+What differs, and why:
+
+- ``skip_middlewares=True`` skips the connect handler, where Node still fires
+  ``connection``: python-socketio has one handler for both jobs.
+- An Engine.IO CLOSE packet is held (python-engineio names it 'client
+  disconnect'; Node 'transport close'); a deliberate leave is recognised by its
+  Socket.IO DISCONNECT packet instead, which python-socketio reports with that
+  same reason. The server's ``disconnect()`` and its shutdown keep nothing;
+  Node keeps sockets closed by ``io.close()`` ('server shutting down'), which
+  only matters to an adapter that outlives the process.
+- A session is given back once; Node leaves it in place, so the same pid could
+  be restored twice. A refused recovery therefore loses its session.
+- Old events and sessions go as new events come (Node sweeps once a minute), and
+  ``max_packets`` caps the events kept (Node has no cap).
+- Offsets are ``<random prefix>-<counter>`` (Node: ``yeast()`` ids): opaque to
+  clients either way.
+- A plain python-socketio ``AsyncClient`` receives the offset as one more
+  argument (as JavaScript listeners do, which ignore it); ``ChatClient`` takes it off.
+- State lives in this process only: a restart, or another node, recovers nothing.
 """
 
 from __future__ import annotations

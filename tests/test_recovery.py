@@ -341,3 +341,37 @@ def test_offsets_from_another_log_or_malformed_never_match():
     for offset in [foreign[-1], prefix + "zz", prefix + "-1", prefix + "01", prefix + "99", ""]:
         log.hold("pid1", "sid1", "/", ["sid1"], {})
         assert log.restore("/", {"pid": "pid1", "offset": offset}) is None, offset
+
+
+async def test_each_namespace_is_recovered_with_its_own_pid_and_binary_events_replay():
+    server = await start(Recovery(max_disconnection=5))
+    sio = server.sio
+
+    @sio.on("join", namespace="/chat")
+    async def join_chat(sid, room):
+        await sio.enter_room(sid, room, namespace="/chat")
+        return room
+
+    sio.on("connect", lambda sid, environ, auth: None, namespace="/chat")
+    alice = ChatClient("alice", **FAST_RECONNECT)
+    await alice.connect(server.url, namespaces=["/", "/chat"])
+    await alice.call("join", "lobby", namespace="/chat")
+    await sio.emit("news", "root", namespace="/")
+    await sio.emit("news", "chat", namespace="/chat")
+    await wait_until(lambda: len(alice.inbox) == 2, what="one event in each namespace")
+    sids = (alice.get_sid("/"), alice.get_sid("/chat"))
+    assert alice._recovery_pids["/"] != alice._recovery_pids["/chat"]
+
+    await cut(server, alice)
+    await sio.emit("news", b"\x00bytes\xff", namespace="/")
+    await sio.emit("news", "to the lobby", to="lobby", namespace="/chat")
+    await sio.emit("news", "elsewhere", to="other", namespace="/chat")
+    await wait_until(
+        lambda: alice.connected and len(alice.namespaces) == 2 and len(alice.inbox) == 4,
+        what="both namespaces back",
+    )
+    assert alice.recovered is True
+    assert (alice.get_sid("/"), alice.get_sid("/chat")) == sids
+    assert server.rooms_of(alice) == ["/chat lobby"]
+    by_namespace = sorted((m.namespace, m.data) for m in alice.inbox[2:])
+    assert by_namespace == [("/", (b"\x00bytes\xff",)), ("/chat", ("to the lobby",))]
