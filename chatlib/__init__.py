@@ -5,6 +5,7 @@ from .clients import ChatClient, Message, connect_clients, disconnect_clients
 from .delivery import Delivery, SettleTimeout, settle, wait_until
 from .log import ServerLog, describe
 from .observed import ObservedServer, assert_no_handler_errors, handler_errors
+from .recovery import Recovery
 from .server import EmbeddedServer, running_servers, start_server, stop_all
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "EmbeddedServer",
     "Message",
     "ObservedServer",
+    "Recovery",
     "ServerLog",
     "SettleTimeout",
     "add_chat_handlers",

@@ -24,6 +24,7 @@ from .durable import DurableChatServer
 from .heartbeat import add_ping_options, ping_options
 from .log import LogEntry
 from .observed import ObservedServer
+from .recovery import Recovery
 from .rooms import check_room_name
 from .server import EmbeddedServer
 from .topics import add_topic_handlers
@@ -127,6 +128,13 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("serve", help="run the chat server and its page")
     run.add_argument("--host", default="127.0.0.1", help="loopback only (default 127.0.0.1)")
     run.add_argument("--port", type=port_number, default=8000, help="0 picks a free port")
+    run.add_argument(
+        "--recovery",
+        type=float,
+        metavar="SECONDS",
+        help="connection state recovery: a client whose connection drops gets its rooms and "
+        "the messages it missed back if it returns within SECONDS (not with --db or --redis)",
+    )
     kept = run.add_mutually_exclusive_group()
     kept.add_argument(
         "--db",
@@ -166,7 +174,16 @@ def main(argv: list[str] | None = None) -> None:
         run.error(f"--topics {args.topics}: each topic once, e.g. music,sports,art")
     if args.db is not None:
         _check_db_path(run, args.db)
-    options = ping_options(args)
+    options: dict[str, Any] = dict(ping_options(args))
+    if args.recovery is not None:
+        if args.db is not None or args.redis:
+            run.error(
+                "--recovery keeps what a client missed in this process's memory: "
+                "it cannot be combined with --db or --redis"
+            )
+        if args.recovery <= 0:
+            run.error("--recovery must be a positive number of seconds")
+        options["recovery"] = Recovery(max_disconnection=args.recovery)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(

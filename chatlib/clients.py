@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import socketio
 from socketio import exceptions
 
+from ._recovery_wire import RecoveringClient
 from .facts import FactLog, sequence
 from .log import describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS
@@ -41,11 +41,14 @@ class Message:
         return f"{arrow} {self.event} {describe(self.data)}{where}"
 
 
-class ChatClient(socketio.AsyncClient):
+class ChatClient(RecoveringClient):
     """An ``AsyncClient`` named ``name`` that keeps its inbox and outbox.
 
     Defaults suit a notebook: no SIGINT handler (Interrupt must not kill the
     kernel's tasks) and websocket only (a polling client takes ~30 s to close).
+    Against a server with connection state recovery it asks to be recovered
+    after a lost connection; ``recovered`` tells whether it was. The offset
+    each event then carries is taken off first: no handler and no inbox sees it.
     """
 
     def __init__(self, name: str, **client_options: Any) -> None:
@@ -187,6 +190,7 @@ class ChatClient(socketio.AsyncClient):
     # --- receiving ---------------------------------------------------------
     async def _handle_event(self, namespace: str | None, id: Any, data: list[Any]) -> None:
         namespace = namespace or "/"
+        data = self._take_offset(namespace, id, data)
         event, args = data[0], tuple(data[1:])
         if event == MARKER_EVENT:
             waiter = self._marker_waiters.pop(args[0] if args else "", None)

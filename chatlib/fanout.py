@@ -146,8 +146,8 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
             return None
         try:
             await ws.send(encoded)
-        except Exception:  # the connection is gone: close as the writer would
-            await self.close(wait=False, abort=True)
+        except Exception:  # the connection is gone: a lost transport, not a goodbye
+            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
             return None
         shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data  # as engine.io logs it
         self.server.logger.info("%s: Sending packet MESSAGE data %s", self.sid, shown)

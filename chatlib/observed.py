@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import socketio
 from engineio import async_socket as engineio_async_socket
 from socketio import exceptions
 
+from ._recovery_wire import RecoveringServer
 from .facts import FactLog, audience
 from .fanout import QuickPollSocket
 from .log import ServerLog, describe
@@ -56,8 +56,12 @@ class HandlerError:
         return f"{self.server}: handler for {self.event!r} ({where}) raised {self.error}"
 
 
-class ObservedServer(socketio.AsyncServer):
-    """A python-socketio ``AsyncServer`` whose behaviour is visible and checkable."""
+class ObservedServer(RecoveringServer):
+    """A python-socketio ``AsyncServer`` whose behaviour is visible and checkable.
+
+    ``recovery=Recovery(...)`` turns on connection state recovery (see
+    ``chatlib.recovery``); a recovered connection is logged as such.
+    """
 
     def __init__(self, *args: Any, name: str = "server", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -270,9 +274,17 @@ class ObservedServer(socketio.AsyncServer):
             self.log.add("connect", f"{who} refused on {namespace}")
             self._names.pop((namespace, sid), None)
         else:
-            self.log.add("connect", f"{who} connected to {namespace}")
+            how = "recovered on" if self.recovered(sid, namespace) else "connected to"
+            self.log.add("connect", f"{who} {how} {namespace}")
             self.facts.add("connect", self.name, namespace=namespace, client=who)
         return result
+
+    def _recovered_without_handler(self, namespace: str, sid: str, auth: Any) -> None:
+        if isinstance(auth, dict) and isinstance(auth.get("name"), str):
+            self._names[(namespace, sid)] = auth["name"][:40]
+        who = self.name_of(sid, namespace)
+        self.log.add("connect", f"{who} recovered on {namespace}")
+        self.facts.add("connect", self.name, namespace=namespace, client=who)
 
     async def _on_disconnect(self, namespace: str, sid: str, *rest: Any) -> Any:
         who = self.name_of(sid, namespace)

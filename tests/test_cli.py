@@ -74,3 +74,28 @@ async def test_serve_refuses_topics_with_db_and_empty_topic_names(tmp_path):
         _, err = await asyncio.wait_for(process.communicate(), 15)
         assert process.returncode == 2, err
         assert b"--topics" in err
+
+
+async def test_serve_with_recovery_gives_a_dropped_client_what_it_missed():
+    async with serving("--recovery", "30") as (alice, bob):
+        assert await alice.call("chat message", "hello", timeout=5) == {"ok": True}
+        await wait_until(lambda: alice.received("chat message") == ["hello"], what="an offset")
+        sid = alice.get_sid()
+        await alice.eio.ws.close()  # the connection drops; alice reconnects on her own
+        await wait_until(lambda: not alice.connected, what="alice losing her connection")
+        assert await bob.call("chat message", "while you were away", timeout=5) == {"ok": True}
+        await wait_until(lambda: alice.connected, timeout=10, what="alice reconnecting")
+        assert (alice.recovered, alice.get_sid() == sid) == (True, True)
+        await wait_until(lambda: len(alice.inbox) == 2, what="the missed message")
+        assert alice.received("chat message") == ["hello", "while you were away"]
+
+
+async def test_serve_refuses_recovery_with_db_or_redis(tmp_path):
+    for extra in (["--db", str(tmp_path / "chat.db")], ["--redis", "redis://127.0.0.1:6379"]):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "chatlib", "serve", "--recovery", "30", *extra,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(process.communicate(), 15)
+        assert process.returncode == 2
+        assert b"cannot be combined with --db or --redis" in err
