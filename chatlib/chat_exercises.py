@@ -71,8 +71,9 @@ class _Trial:
         self.nameless: list[socketio.AsyncClient] = []
         self._marks: dict[str, int] = {}
 
-    async def install(self, answer: Installer) -> None:
-        result = answer(self.sio)
+    async def install(self, installer: Installer) -> None:
+        """Let ``installer`` register its handlers (a learner may write it ``async``)."""
+        result = installer(self.sio)
         if inspect.isawaitable(result):
             await result
 
@@ -182,14 +183,15 @@ def _refusal(errors: list[Any]) -> str:
     return str(message) if message else "the server never answered (did the connect handler fail?)"
 
 
-async def _run(answer: Installer, story: Callable[[_Trial], Any]) -> Outcome:
-    """Install ``answer`` on a fresh exercise server and play ``story`` against it."""
+async def _run(story: Callable[[_Trial], Any], *installers: Installer) -> Outcome:
+    """Install each of ``installers`` on a fresh exercise server, in order; play ``story``."""
     server = EmbeddedServer("exercise")
     try:
         async with server:
             trial = _Trial(server)
             try:
-                await trial.install(answer)
+                for installer in installers:
+                    await trial.install(installer)
                 message = await story(trial)
                 trial.check_errors()
                 return Outcome(CORRECT, message)
@@ -203,7 +205,7 @@ async def _run(answer: Installer, story: Callable[[_Trial], Any]) -> Outcome:
         server.errors.clear()
 
 
-async def save_name_in_session(sio: socketio.AsyncServer) -> None:
+def save_name_in_session(sio: socketio.AsyncServer) -> None:
     """The lesson's connect handler: keep each client's name in its session."""
 
     @sio.event
@@ -236,7 +238,7 @@ async def _nicknames_story(trial: _Trial) -> str:
 
 nicknames = Exercise(
     "Nicknames",
-    lambda answer: _run(answer, _nicknames_story),
+    lambda answer: _run(_nicknames_story, answer),
     hint=(
         "In `connect(sid, environ, auth)` save `{'name': ...}` with `await sio.save_session(sid, "
         "...)`; `auth` is None when a client sends none, so read it as `(auth or {})`. In the "
@@ -284,7 +286,7 @@ async def _online_story(trial: _Trial) -> str:
 
 online = Exercise(
     "Who is online",
-    lambda answer: _run(answer, _online_story),
+    lambda answer: _run(_online_story, answer),
     hint=(
         "Keep a dict `{sid: name}` next to the handlers: add to it in `connect`, remove in "
         "`disconnect`. The 'who is online' handler returns `sorted(names.values())`: a "
@@ -325,7 +327,7 @@ async def _presence_story(trial: _Trial) -> str:
 
 presence = Exercise(
     "Who joined, who left",
-    lambda answer: _run(answer, _presence_story),
+    lambda answer: _run(_presence_story, answer),
     hint=(
         "In `connect`, save the name in the session and emit 'user joined' with it, "
         "`skip_sid=sid` (the newcomer knows it has joined). In `disconnect(sid, reason)` the "
@@ -369,7 +371,7 @@ async def _receipt_story(trial: _Trial) -> str:
 
 receipt = Exercise(
     "No echo, a receipt instead",
-    lambda answer: _run(answer, _receipt_story),
+    lambda answer: _run(_receipt_story, answer),
     hint=(
         "Check the message first: `isinstance(msg, str) and msg.strip()`. Refuse with "
         "`return {'ok': False, 'error': ...}` before any emit. Otherwise emit with "
@@ -398,19 +400,10 @@ async def _typing_story(trial: _Trial) -> str:
     return "uma and wes saw vic start and stop typing; vic was not told about itself"
 
 
-async def _check_typing(answer: Installer) -> Outcome:
-    async def with_sessions(sio: socketio.AsyncServer) -> None:
-        await save_name_in_session(sio)
-        result = answer(sio)
-        if inspect.isawaitable(result):
-            await result
-
-    return await _run(with_sessions, _typing_story)
-
-
 is_typing = Exercise(
     "Is typing",
-    _check_typing,
+    # the lesson's connect handler first, as in step 3: the answer reads the name it saved
+    lambda answer: _run(_typing_story, save_name_in_session, answer),
     hint=(
         "The connect handler already saved `{'name': ...}` in each session. In the 'typing' "
         "handler `(sid, flag)`, read the name with `await sio.get_session(sid)` and emit "
