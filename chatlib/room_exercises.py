@@ -75,6 +75,11 @@ async def _check_goodbye(answer: Callable[[Any, str], Awaitable[None]]) -> Outco
         sio = server.sio
 
         @sio.event
+        async def connect(sid: str, environ: dict, auth: dict | None) -> None:
+            # the name is in the session too, for answers that read it the public way
+            await sio.save_session(sid, {"name": (auth or {}).get("name")})
+
+        @sio.event
         async def disconnect(sid: str, reason: str) -> None:
             if sio.name_of(sid) == "vic":  # not again for the others when the server stops
                 await answer(sio, sid)
@@ -85,9 +90,18 @@ async def _check_goodbye(answer: Callable[[Any, str], Awaitable[None]]) -> Outco
         await leaver.disconnect()
         await wait_until_gone(sio, leaver.name)
         delivery = await settle(server, clients)
-        return _errors_verdict(server) or compare_receivers(
+        verdict = _errors_verdict(server) or compare_receivers(
             ["uma", "wes"], delivery.receivers("left")
         )
+        if not verdict.correct:
+            return verdict
+        wrong = [c for c in clients if c.name in ("uma", "wes") and c.received("left") != ["vic"]]
+        if wrong:
+            got = "; ".join(
+                f"{c.name} got {' then '.join(map(repr, c.received('left')))}" for c in wrong
+            )
+            return Outcome(INCORRECT, f"{got}: expected the leaver's name, 'vic', once")
+        return verdict
 
 
 goodbye = Exercise(
@@ -96,7 +110,7 @@ goodbye = Exercise(
     hint=(
         "Inside the disconnect handler `sio.rooms(sid)` still lists the leaver's rooms (its own "
         "sid room too). `to=` takes a list of rooms; `skip_sid=sid` leaves the leaver out; "
-        "`sio.name_of(sid)` gives the name."
+        "`sio.name_of(sid)` (or `(await sio.get_session(sid))['name']`) gives the name."
     ),
     solution=(
         "async def goodbye_rooms(sio, sid):\n"

@@ -167,7 +167,7 @@ async def test_the_command_says_when_the_port_is_taken(room):
 
 
 async def test_breakout_exercise_checks_real_deliveries(room):
-    from chatlib.classroom_exercises import BREAKOUT, breakout_room
+    from chatlib.classroom_exercises import BREAKOUT, ROOM, breakout_room
 
     ada, bob, cy = [await join_class(room.url, n) for n in ("ada", "bob", "cy")]
 
@@ -178,11 +178,45 @@ async def test_breakout_exercise_checks_real_deliveries(room):
         await ada.say(BREAKOUT)
 
     async def solution(ada, bob, cy):
-        await ada.join_room("group 1")
-        await bob.join_room("group 1")
-        await ada.say(BREAKOUT, room="group 1")
+        await ada.join_room(ROOM)
+        await bob.join_room(ROOM)
+        await ada.say(BREAKOUT, room=ROOM)
 
     assert (await breakout_room.check(stub, room, ada, bob, cy)).status == "not attempted"
     wrong = await breakout_room.check(to_everyone, room, ada, bob, cy)
     assert str(wrong) == "incorrect: received by ada, bob, cy; should not reach cy"
     assert (await breakout_room.check(solution, room, ada, bob, cy)).correct
+
+
+async def test_breakout_exercise_needs_the_joins_and_ada_as_the_sender(room):
+    """Joins made by an earlier attempt do not count, and the message must be ada's."""
+    from chatlib.classroom_exercises import BREAKOUT, ROOM, breakout_room
+
+    ada, bob, cy = [await join_class(room.url, n) for n in ("ada", "bob", "cy")]
+    await ada.join_room(ROOM)
+    await bob.join_room(ROOM)  # as a previous, correct run of the cell leaves them
+
+    async def bob_does_not_join(ada, bob, cy):
+        await ada.join_room(ROOM)
+        await ada.say(BREAKOUT, room=ROOM)
+
+    async def bob_writes(ada, bob, cy):
+        await ada.join_room(ROOM)
+        await bob.join_room(ROOM)
+        await bob.say(BREAKOUT, room=ROOM)
+
+    async def cy_peeks(ada, bob, cy):
+        await ada.join_room(ROOM)
+        await bob.join_room(ROOM)
+        await ada.say(BREAKOUT, room=ROOM)
+        await cy.join_room(ROOM)
+
+    outcome = await breakout_room.check(bob_does_not_join, room, ada, bob, cy)
+    assert str(outcome) == "incorrect: received by ada; missing bob"
+    outcome = await breakout_room.check(bob_writes, room, ada, bob, cy)
+    assert str(outcome) == (
+        "incorrect: ada got ('bob', 'our group only', 'group 1'), "
+        "expected ('ada', 'our group only', 'group 1'): ada writes it"
+    )
+    outcome = await breakout_room.check(cy_peeks, room, ada, bob, cy)
+    assert str(outcome) == "incorrect: 'group 1' holds ada, bob, cy: ada and bob should join it"

@@ -61,6 +61,40 @@ async def test_goodbye_wrong_answers():
     assert assert_no_handler_errors() == "no handler raised"
 
 
+async def test_goodbye_checks_the_payload():
+    """Right rooms, wrong payload: the old check passed these."""
+
+    async def rooms_of(sio, sid):
+        return [room for room in sio.rooms(sid) if room != sid]
+
+    async def socket_id(sio, sid):
+        await sio.emit("left", sid, to=await rooms_of(sio, sid), skip_sid=sid)
+
+    async def twice(sio, sid):
+        for room in await rooms_of(sio, sid):
+            await sio.emit("left", sio.name_of(sid), to=room, skip_sid=sid)
+        await sio.emit("left", sio.name_of(sid), to="music", skip_sid=sid)
+
+    outcome = await goodbye.check(socket_id)
+    assert outcome.status == INCORRECT
+    assert outcome.message.startswith("uma got '") and "wes got '" in outcome.message
+    assert outcome.message.endswith(": expected the leaver's name, 'vic', once")
+    outcome = await goodbye.check(twice)
+    assert (outcome.status, outcome.message) == (
+        INCORRECT,
+        "uma got 'vic' then 'vic': expected the leaver's name, 'vic', once",
+    )
+
+
+async def test_goodbye_accepts_the_name_from_the_session():
+    async def from_session(sio, sid):
+        name = (await sio.get_session(sid))["name"]
+        rooms = [room for room in sio.rooms(sid) if room != sid]
+        await sio.emit("left", name, to=rooms, skip_sid=sid)
+
+    assert (await goodbye.check(from_session)).correct
+
+
 async def test_rehearsal_wrong_namespace():
     async def default_namespace(sio, text):
         await sio.emit("announcement", text, to=["music", "art"])
