@@ -9,9 +9,9 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-from . import classroom
 from .chat import add_chat_handlers
-from .durable import DurableChatServer
+from .classroom import session as classroom
+from .durable.server import DurableChatServer
 from .heartbeat import add_ping_options, ping_options
 from .observed import ObservedServer
 from .rooms import check_room_name
@@ -48,7 +48,7 @@ async def serve(
         server = DurableChatServer("chat", db, host=host, port=port, **server_options)
         await server.start()
     elif redis:
-        from .cluster import Cluster
+        from .scale.cluster import Cluster
 
         server = await Cluster(redis, channel=channel).start_node(
             "chat", host=host, port=port, chat_page=True, **server_options

@@ -9,8 +9,8 @@ import socketio
 from socketio import exceptions
 
 from chatlib import settle, wait_until
-from chatlib.classroom import Classroom, join_message, start_class
-from chatlib.student import JoinRefused, join_class
+from chatlib.classroom.session import Classroom, join_message, start_class
+from chatlib.classroom.student import JoinRefused, join_class
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ async def test_the_command_says_when_the_port_is_taken(room):
 
 
 async def test_breakout_exercise_checks_real_deliveries(room):
-    from chatlib.classroom_exercises import BREAKOUT, breakout_room
+    from chatlib.exercises.classroom import BREAKOUT, breakout_room
 
     ada, bob, cy = [await join_class(room.url, n) for n in ("ada", "bob", "cy")]
 

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from chatlib.store import MessageStore, read_offset
+from chatlib.durable.store import MessageStore, read_offset
 
 
 @pytest.fixture

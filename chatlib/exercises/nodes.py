@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .clients import ChatClient
-from .delivery import settle
-from .exercises import CORRECT, INCORRECT, Exercise, Outcome, compare_receivers
-from .server import EmbeddedServer
+from ..clients import ChatClient
+from ..delivery import settle
+from ..server import EmbeddedServer
+from .scaffold import CORRECT, INCORRECT, Exercise, Outcome, compare_receivers
 
 
 def home_of(client: ChatClient, nodes: Sequence[EmbeddedServer]) -> EmbeddedServer | None:

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clients import ChatClient, Message
-from .facts import Fact
-from .log import describe
+from ..clients import ChatClient, Message
+from ..facts import Fact
+from ..log import describe
 
 KEEP = 500
 """Steps remembered; older ones are forgotten (a burst must not grow memory without end)."""

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from .widgets import _Redraw
+from ..widgets import _Redraw
 
 if TYPE_CHECKING:
-    from .classroom import Classroom
+    from .session import Classroom
 
 _CONVERSATION_STYLE = (
     "font-size:28px;line-height:1.3;font-family:system-ui,sans-serif;"
@@ -102,7 +102,7 @@ class JoinCard(widgets.HTML):
     """
 
     def __init__(self, classroom: Classroom) -> None:
-        from .classroom import join_message
+        from .session import join_message
 
         self.class_name = classroom.server.name
         text = join_message(classroom, stop_hint="")

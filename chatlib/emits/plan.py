@@ -20,8 +20,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..observed import ObservedServer
 from .broadcast import emit_except
-from .observed import ObservedServer
 
 EVENT = "hello"
 

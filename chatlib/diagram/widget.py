@@ -1,6 +1,6 @@
 """The delivery diagram widget: a ``DeliveryFlow`` drawn by a small ES module.
 
-Python owns the state (``chatlib.flow``); ``static/diagram.js`` only draws the
+Python owns the state (``chatlib.diagram.flow``); ``static/diagram.js`` only draws the
 step it is given and sends button presses back as actions. Updates are
 batched: however many messages arrive, the widget sends at most one state
 update per ``FLUSH_INTERVAL``, so a burst of a thousand messages costs a
@@ -17,11 +17,11 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .clients import ChatClient
+from ..clients import ChatClient
+from ..widgets import _Redraw
 from .flow import WINDOW, DeliveryFlow
-from .widgets import _Redraw
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 FLUSH_INTERVAL = 0.1
 """Seconds between state updates at most: ≤ 10 widget messages a second during a burst."""
 REPLAY_STEP = 0.7

@@ -1,6 +1,6 @@
 """The inspector as a panel of ipywidgets: state, a filtered log, and action buttons.
 
-All logic lives in ``chatlib.inspector``; this module lays it out. Redraws
+All logic lives in ``chatlib.diagram.inspector``; this module lays it out. Redraws
 are coalesced (one per ``REDRAW_INTERVAL`` however many events arrive) and
 the socket table shows at most ``MAX_ROWS`` rows, so the panel stays quick
 with hundreds of clients: type in the socket filter to find one.
@@ -15,8 +15,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..widgets import _lines_html, _Redraw, start_from_click
 from .inspector import Inspector, NodeView
-from .widgets import _lines_html, _Redraw, start_from_click
 
 MAX_ROWS = 50
 _TABLE = "font-family:monospace;font-size:12px;border-collapse:collapse"

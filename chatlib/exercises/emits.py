@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from .clients import ChatClient
-from .delivery import settle
-from .exercises import INCORRECT, Exercise, Outcome, compare_receivers
-from .server import EmbeddedServer
+from ..clients import ChatClient
+from ..delivery import settle
+from ..server import EmbeddedServer
+from .scaffold import INCORRECT, Exercise, Outcome, compare_receivers
 
 Answer = Callable[..., Awaitable[Any]]
 
@@ -113,7 +113,7 @@ def cheatsheet_exercises(
             "an acknowledgement from every client in room2",
             check_acks,
             "call() asks one socket; ask each member of room2 and gather the answers "
-            "(chatlib.broadcast.call_each does exactly that).",
+            "(chatlib.emits.broadcast.call_each does exactly that).",
             ACKS_SOLUTION,
         ),
     )

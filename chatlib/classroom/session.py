@@ -7,7 +7,7 @@ whenever the server is reachable from the network, per-client limits, rooms,
 and a bounded record of the conversation for the presenter view.
 
 Students join from a browser (the page at ``/``) or from a notebook with
-``chatlib.student.join_class``.
+``chatlib.classroom.student.join_class``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from . import chat
+from .. import chat
+from ..heartbeat import add_ping_options, ping_options
+from ..server import EmbeddedServer
 from .access import TokenGate, choose_token, is_loopback, join_url, reachable_hosts
 from .guard import ClassroomServer
-from .heartbeat import add_ping_options, ping_options
 from .limits import Limits, check_name, check_text
-from .server import EmbeddedServer
 
 BROADCASTS_AT_ONCE = 8
 """Chat messages being sent out to the room at the same moment; the rest wait their turn."""
@@ -123,7 +123,7 @@ class Classroom:
         return dict(sorted(rooms.items()))
 
     def presenter(self, **options: Any) -> Any:
-        """The projector's view of this class (see ``chatlib.presenter``)."""
+        """The projector's view of this class (see ``chatlib.classroom.presenter``)."""
         from .presenter import PresenterView
 
         return PresenterView(self, **options)
@@ -235,7 +235,7 @@ def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") 
     base = urls[0].split("?")[0].rstrip("/")
     lines += [
         "or join from a notebook:",
-        "    from chatlib.student import join_class",
+        "    from chatlib.classroom.student import join_class",
         f'    me = await join_class("{base}", name="your name"{token})',
     ]
     return "\n".join(lines)

@@ -26,7 +26,7 @@ from typing import Any
 
 from socketio import exceptions
 
-from .clients import ChatClient
+from ..clients import ChatClient
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from .delivery import settle
-from .exercises import INCORRECT, Exercise, Outcome, compare_receivers
+from ..delivery import settle
+from .scaffold import INCORRECT, Exercise, Outcome, compare_receivers
 
 BREAKOUT = "our group only"
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .facts import Fact
-from .observed import ObservedServer
+from ..facts import Fact
+from ..observed import ObservedServer
 
 LOG_SIZE = 1000
 

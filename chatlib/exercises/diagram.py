@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .clients import ChatClient
-from .delivery import settle
-from .exercises import Exercise, Outcome, compare_receivers
+from ..clients import ChatClient
+from ..delivery import settle
+from .scaffold import Exercise, Outcome, compare_receivers
 
 SOLUTION = """\
 async def answer(sio, sid):

@@ -14,11 +14,11 @@ from typing import Any
 
 from socketio import exceptions
 
-from .clients import ChatClient, connect_clients
-from .delivery import settle
-from .exercises import CORRECT, INCORRECT, Exercise, Outcome, compare_receivers
-from .rooms import wait_until_gone
-from .server import EmbeddedServer
+from ..clients import ChatClient, connect_clients
+from ..delivery import settle
+from ..rooms import wait_until_gone
+from ..server import EmbeddedServer
+from .scaffold import CORRECT, INCORRECT, Exercise, Outcome, compare_receivers
 
 TEACHER_TOKEN = "apple"
 """The token the /teachers middleware exercise expects."""

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable
 from typing import Self
 
-from .clients import ChatClient
+from ..clients import ChatClient
 from .cluster import Cluster, wait_for_subscribers
 from .localredis import die_with_parent
 

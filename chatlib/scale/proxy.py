@@ -27,7 +27,7 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 
-from .server import EmbeddedServer
+from ..server import EmbeddedServer
 
 POLICIES = ("round-robin", "sticky")
 _HOP_HEADERS = {"host", "connection", "upgrade", "content-length", "transfer-encoding"}

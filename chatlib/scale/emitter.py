@@ -1,6 +1,6 @@
 """The emitter: a process with no Socket.IO server that still reaches the nodes' clients.
 
-``python -m chatlib.emitter REDIS_URL CHANNEL EVENT DATA [--to ROOM] [--namespace NS]``
+``python -m chatlib.scale.emitter REDIS_URL CHANNEL EVENT DATA [--to ROOM] [--namespace NS]``
 
 It creates a write-only ``AsyncRedisManager`` (it publishes, never listens)
 and emits once. Every node subscribed to CHANNEL receives the message and
@@ -28,7 +28,7 @@ async def emit_once(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m chatlib.emitter")
+    parser = argparse.ArgumentParser(prog="python -m chatlib.scale.emitter")
     parser.add_argument("url", help="the Redis the nodes use, e.g. redis://127.0.0.1:6379/0")
     parser.add_argument("channel", help="the channel the nodes subscribe to")
     parser.add_argument("event")

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from .clients import ChatClient
+from ..clients import ChatClient
 
 
 def drop_connection(server: Any, client: ChatClient, namespace: str = "/") -> None:

@@ -30,9 +30,9 @@ from typing import Any
 import socketio
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
-from .fanout import FanoutRedisManager
+from ..fanout import FanoutRedisManager
+from ..server import EmbeddedServer
 from .localredis import LocalRedis
-from .server import EmbeddedServer
 
 READY_TIMEOUT = 5.0
 
@@ -40,7 +40,7 @@ READY_TIMEOUT = 5.0
 class Cluster:
     """Nodes that share one queue: ``await cluster.start_node("node-a")``.
 
-    ``redis`` is a ``LocalRedis`` (see ``chatlib.localredis``) or a URL. For
+    ``redis`` is a ``LocalRedis`` (see ``chatlib.scale.localredis``) or a URL. For
     another queue, pass ``manager``: a function of the channel name that
     returns a fresh ``AsyncPubSubManager`` for one node.
     """
@@ -192,14 +192,14 @@ class _ServerLogHandler(logging.Handler):
 async def run_emitter(
     cluster: Cluster, event: str, data: str, *, to: str | None = None, namespace: str = "/"
 ) -> str:
-    """Run ``python -m chatlib.emitter`` as a separate OS process; return what it printed.
+    """Run ``python -m chatlib.scale.emitter`` as a separate OS process; return what it printed.
 
     The process has no server and no clients: it only publishes on the cluster's
     Redis channel, and the nodes deliver to their own clients.
     """
     if cluster.redis_url is None:
         raise ValueError("the emitter process speaks to Redis; this cluster has no Redis")
-    command = [sys.executable, "-m", "chatlib.emitter", cluster.redis_url, cluster.channel]
+    command = [sys.executable, "-m", "chatlib.scale.emitter", cluster.redis_url, cluster.channel]
     command += [event, data, "--namespace", namespace] + (["--to", to] if to else [])
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT

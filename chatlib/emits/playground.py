@@ -1,6 +1,6 @@
 """The emit playground: pick who an emit targets, read it in two languages, send it.
 
-A thin view over ``chatlib.emitplan.EmitPlan``. The controls only build a
+A thin view over ``chatlib.emits.plan.EmitPlan``. The controls only build a
 plan; the plan writes the JavaScript and Python lines and performs the emit;
 ``settle()`` then reports who received it. Everything a click does is also a
 method (``select``, ``send``) so tests and notebook cells can drive the
@@ -17,11 +17,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .clients import ChatClient
-from .delivery import Delivery, settle
-from .emitplan import EVENT, EmitPlan
-from .server import EmbeddedServer
-from .widgets import start_from_click
+from ..clients import ChatClient
+from ..delivery import Delivery, settle
+from ..server import EmbeddedServer
+from ..widgets import start_from_click
+from .plan import EVENT, EmitPlan
 
 _CODE_STYLE = "font-family:monospace;font-size:12px;white-space:pre-wrap;margin:2px 0"
 _NOBODY = "(none)"

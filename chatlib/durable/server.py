@@ -4,7 +4,7 @@ python-socketio has no connection state recovery (the JavaScript server's
 ``connectionStateRecovery`` option): a client that was offline simply misses
 what was broadcast meanwhile. This server does what the tutorial builds next:
 
-- **server delivery**: each chat message is stored (``chatlib.store``) and
+- **server delivery**: each chat message is stored (``chatlib.durable.store``) and
   broadcast with its id, the server offset. A (re)connecting client sends the
   last offset it saw in ``auth``; the server replays everything after it.
 - **client delivery**: a message carries the sender's client offset; a retry
@@ -27,11 +27,11 @@ import asyncio
 from pathlib import Path
 from typing import Any, Self
 
-from .chat import check_message
-from .clients import ChatClient
-from .log import ServerLog
-from .observed import HandlerError, ObservedServer
-from .server import EmbeddedServer
+from ..chat import check_message
+from ..clients import ChatClient
+from ..log import ServerLog
+from ..observed import HandlerError, ObservedServer
+from ..server import EmbeddedServer
 from .store import MessageStore, read_offset
 
 LIVE_ROOM = "live"

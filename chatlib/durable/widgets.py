@@ -16,9 +16,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .clients import ChatClient
+from ..clients import ChatClient
+from ..widgets import PANE_LINES, ClientPane, Stage, start_from_click
 from .reliable import DurableClient
-from .widgets import PANE_LINES, ClientPane, Stage, start_from_click
 
 
 async def reconnect(client: ChatClient) -> None:

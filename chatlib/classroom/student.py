@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from socketio import exceptions
 
-from .clients import ChatClient
-from .widgets import ClientPane
+from ..clients import ChatClient
+from ..widgets import ClientPane
 
 _seats: dict[tuple[str, str], str] = {}
 """One seat key per (server, name) in this kernel: re-running the join cell takes the seat back."""

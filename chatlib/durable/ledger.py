@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .delivery import NOT_RECEIVED, RECEIVED
-from .log import describe
+from ..delivery import NOT_RECEIVED, RECEIVED
+from ..log import describe
 from .reliable import DurableClient
 from .store import StoredMessage
 

@@ -29,10 +29,10 @@ from aiohttp import WSCloseCode
 from engineio import packet as eio_packet
 from socketio import exceptions, packet
 
+from ..observed import ObservedServer
+from ..protocol import INTERNAL_EVENTS, RESERVED_EVENTS
 from .access import TokenGate
 from .limits import Limits, RateLimit, check_name
-from .observed import ObservedServer
-from .protocol import INTERNAL_EVENTS, RESERVED_EVENTS
 
 CLOSE_WAIT = 1.0
 """Seconds a client that broke the protocol gets to answer the server's close."""

@@ -14,9 +14,9 @@ import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .exercises import CORRECT, INCORRECT, Exercise, Outcome
-from .faults import slow_acks
-from .reliable import DurableClient
+from ..durable.faults import slow_acks
+from ..durable.reliable import DurableClient
+from .scaffold import CORRECT, INCORRECT, Exercise, Outcome
 
 ACK_DELAY = 0.5
 _rounds = itertools.count(1)
