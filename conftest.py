@@ -38,7 +38,7 @@ def _missing_service(notebook: Path) -> str | None:
     needs = json.loads(notebook.read_text()).get("metadata", {}).get("chatlib", {}).get("needs", [])
     if "redis" not in needs or IN_CI:
         return None
-    from chatlib.localredis import HOW_TO_GET_REDIS, RedisUnavailable, find_redis
+    from chatlib.scale.localredis import HOW_TO_GET_REDIS, RedisUnavailable, find_redis
 
     try:
         find_redis(start=False)

@@ -27,7 +27,7 @@ async def chatlib_server() -> None:
 
 
 async def chatlib_redis_node(redis_url: str, channel: str) -> None:
-    from chatlib.cluster import Cluster
+    from chatlib.scale.cluster import Cluster
 
     node = await Cluster(redis_url, channel=channel).start_node("bench")
     add_chat_handlers(node.sio)

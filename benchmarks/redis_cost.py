@@ -5,7 +5,7 @@
 The same load generator and message as fanout.py. With two nodes, clients are
 dealt to both and the sender sits on the first, so every broadcast crosses
 Redis; server CPU is the sum of both nodes'. Redis comes from REDIS_URL,
-127.0.0.1:6379, or a private redis-server (chatlib.localredis).
+127.0.0.1:6379, or a private redis-server (chatlib.scale.localredis).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import uuid
 
 from fanout import HERE, load, median_of, start, summarize
 
-from chatlib.localredis import find_redis
+from chatlib.scale.localredis import find_redis
 
 ONE_NODE = [sys.executable, str(HERE / "python_server.py"), "chatlib"]
 

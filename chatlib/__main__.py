@@ -17,10 +17,10 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from . import classroom
 from .chat import add_chat_handlers
+from .classroom import session as classroom
 from .cli import OneLineParser, fail, listen_error, port_number, resolve_host
-from .durable import DurableChatServer
+from .durable.server import DurableChatServer
 from .heartbeat import add_ping_options, ping_options
 from .log import LogEntry
 from .observed import ObservedServer
@@ -65,7 +65,7 @@ async def serve(
             server.log.subscribe(_print_errors)
             await server.start()
         elif redis:
-            from .cluster import Cluster
+            from .scale.cluster import Cluster
 
             server = await Cluster(redis, channel=channel).start_node(
                 "chat", host=host, port=port, chat_page=True, **server_options

@@ -7,7 +7,7 @@ the order of packets on one connection, so once a client holds the marker it
 holds everything emitted to it before. What arrived since the last settle is
 returned as a ``Delivery``: a deterministic table, which is what notebooks print.
 
-With several nodes sharing a message queue (``chatlib.cluster``), a node's
+With several nodes sharing a message queue (``chatlib.scale.cluster``), a node's
 emit reaches other nodes' clients through the queue, behind that node's own
 earlier messages. So each server sends its own marker, the same way, and a
 client waits for the marker of every server that can reach it.

@@ -29,7 +29,7 @@ async def chat_server():
 @pytest.fixture(scope="module")
 def redis():
     """The Redis at REDIS_URL or 127.0.0.1:6379, or one started for these tests."""
-    from chatlib.localredis import RedisUnavailable, find_redis
+    from chatlib.scale.localredis import RedisUnavailable, find_redis
     from tests.support import require
 
     try:
@@ -43,7 +43,7 @@ def redis():
 @pytest.fixture
 async def nodes(redis):
     """Two cluster nodes, node-a and node-b, sharing ``redis``."""
-    from chatlib.cluster import Cluster
+    from chatlib.scale.cluster import Cluster
 
     cluster = Cluster(redis)
     yield [await cluster.start_node("node-a"), await cluster.start_node("node-b")]

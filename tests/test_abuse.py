@@ -7,9 +7,9 @@ import pytest
 import socketio
 
 from chatlib import assert_no_handler_errors, settle, wait_until
-from chatlib.classroom import start_class
-from chatlib.limits import Limits, RateLimit, check_text
-from chatlib.student import join_class
+from chatlib.classroom.limits import Limits, RateLimit, check_text
+from chatlib.classroom.session import start_class
+from chatlib.classroom.student import join_class
 
 
 @pytest.fixture

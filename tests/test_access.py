@@ -4,9 +4,9 @@ import pytest
 import socketio
 from socketio import exceptions
 
-from chatlib.access import TokenGate, choose_token, is_loopback, join_url
-from chatlib.classroom import Classroom, start_class
-from chatlib.student import JoinRefused, join_class, split_join_link
+from chatlib.classroom.access import TokenGate, choose_token, is_loopback, join_url
+from chatlib.classroom.session import Classroom, start_class
+from chatlib.classroom.student import JoinRefused, join_class, split_join_link
 
 
 @pytest.mark.parametrize(

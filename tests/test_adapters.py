@@ -2,7 +2,7 @@
 
 import socketio
 
-from chatlib.adapters import ADAPTERS, PYTHON_ONLY, adapters_table
+from chatlib.scale.adapters import ADAPTERS, PYTHON_ONLY, adapters_table
 
 
 def test_every_adapter_on_socket_io_s_page_is_mapped():

@@ -7,7 +7,7 @@ import pytest
 import socketio
 
 from chatlib import connect_clients, settle, stop_all
-from chatlib.cluster import Cluster
+from chatlib.scale.cluster import Cluster
 from tests.support import require
 
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"

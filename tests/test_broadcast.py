@@ -1,11 +1,11 @@
-"""chatlib.broadcast: except-rooms and acks-from-many, on a real server with the cheatsheet cast."""
+"""chatlib.emits.broadcast: except-rooms and acks-from-many, on a real server (cheatsheet cast)."""
 
 import asyncio
 
 import pytest
 
 from chatlib import settle, stop_all
-from chatlib.broadcast import call_each, emit_except, members
+from chatlib.emits.broadcast import call_each, emit_except, members
 from tests.cast import connect_cast, start_cast_server
 
 
@@ -96,7 +96,7 @@ async def test_call_each_collects_replies_and_names_the_silent(cast):
 async def test_except_rooms_only_sees_the_members_on_its_own_node(nodes):
     """The documented limit, on two real nodes: a room3 member on the other node still gets it."""
     from chatlib import ChatClient, settle
-    from chatlib.broadcast import emit_except
+    from chatlib.emits.broadcast import emit_except
 
     node_a, node_b = nodes
     alice, erin_a, erin_b = ChatClient("alice"), ChatClient("erin-a"), ChatClient("erin-b")

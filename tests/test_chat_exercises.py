@@ -7,8 +7,8 @@ must say who got what (or what the server kept), so a learner can fix it.
 import pytest
 
 from chatlib import assert_no_handler_errors
-from chatlib.chat_exercises import is_typing, nicknames, online, presence, receipt
-from chatlib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from chatlib.exercises.chat import is_typing, nicknames, online, presence, receipt
+from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 EXERCISES = [nicknames, online, presence, receipt, is_typing]
 

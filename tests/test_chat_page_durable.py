@@ -17,7 +17,7 @@ import sqlite3
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from chatlib.durable import MAX_CLIENT_OFFSET_LENGTH
+from chatlib.durable.server import MAX_CLIENT_OFFSET_LENGTH
 
 from .browser_support import artifact
 from .serve_support import fill, free_port, kill, serve, small_disk

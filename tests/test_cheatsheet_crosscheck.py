@@ -29,8 +29,8 @@ import socketio
 from socketio.exceptions import TimeoutError as AckTimeout
 
 from chatlib import ChatClient, Delivery, EmbeddedServer, settle, stop_all
-from chatlib.broadcast import call_each, emit_except, members
-from chatlib.emitplan import EmitPlan
+from chatlib.emits.broadcast import call_each, emit_except, members
+from chatlib.emits.plan import EmitPlan
 from chatlib.nodejs import NodeServer, node_problem, start_node_server
 from tests.cast import NAMES, ROOMS, connect_cast, start_cast_server
 from tests.support import require

@@ -9,8 +9,8 @@ import socketio
 from socketio import exceptions
 
 from chatlib import settle, wait_until
-from chatlib.classroom import Classroom, join_message, start_class
-from chatlib.student import JoinRefused, join_class
+from chatlib.classroom.session import Classroom, join_message, start_class
+from chatlib.classroom.student import JoinRefused, join_class
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ async def test_the_command_says_when_the_port_is_taken(room):
 
 
 async def test_breakout_exercise_checks_real_deliveries(room):
-    from chatlib.classroom_exercises import BREAKOUT, ROOM, breakout_room
+    from chatlib.exercises.classroom import BREAKOUT, ROOM, breakout_room
 
     ada, bob, cy = [await join_class(room.url, n) for n in ("ada", "bob", "cy")]
 
@@ -190,7 +190,7 @@ async def test_breakout_exercise_checks_real_deliveries(room):
 
 async def test_breakout_exercise_needs_the_joins_and_ada_as_the_sender(room):
     """Joins made by an earlier attempt do not count, and the message must be ada's."""
-    from chatlib.classroom_exercises import BREAKOUT, ROOM, breakout_room
+    from chatlib.exercises.classroom import BREAKOUT, ROOM, breakout_room
 
     ada, bob, cy = [await join_class(room.url, n) for n in ("ada", "bob", "cy")]
     await ada.join_room(ROOM)

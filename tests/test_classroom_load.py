@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from chatlib import wait_until
-from chatlib.classroom import start_class
-from chatlib.limits import Limits
+from chatlib.classroom.limits import Limits
+from chatlib.classroom.session import start_class
 
 STUDENTS, MESSAGES = 200, 20
 ROOT = Path(__file__).resolve().parent.parent

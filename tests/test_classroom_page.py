@@ -6,7 +6,7 @@ import tempfile
 
 import pytest
 
-from chatlib.classroom import start_class
+from chatlib.classroom.session import start_class
 from tests.support import require
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -1,4 +1,4 @@
-"""chatlib.cluster: nodes sharing a real Redis, settle() across them, the emitter process."""
+"""chatlib.scale.cluster: nodes sharing a real Redis, settle() across them, the emitter process."""
 
 import asyncio
 
@@ -6,7 +6,7 @@ import pytest
 import socketio
 
 from chatlib import EmbeddedServer, connect_clients, settle, stop_all
-from chatlib.cluster import Cluster, run_emitter
+from chatlib.scale.cluster import Cluster, run_emitter
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ async def test_settle_waits_for_messages_still_in_the_queue(redis):
 
 
 async def cluster_ready(*nodes):
-    from chatlib.cluster import wait_for_subscribers
+    from chatlib.scale.cluster import wait_for_subscribers
 
     manager = nodes[0].sio.manager
     await wait_for_subscribers(manager.redis_url, manager.channel, len(nodes), 5)

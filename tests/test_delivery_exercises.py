@@ -4,9 +4,9 @@ import pytest
 from socketio.exceptions import TimeoutError as AckTimeout
 
 from chatlib import stop_all
-from chatlib.delivery_exercises import SOLUTION, send_once_exercise
-from chatlib.durable import DurableChatServer
-from chatlib.reliable import connect_durable_clients
+from chatlib.durable.reliable import connect_durable_clients
+from chatlib.durable.server import DurableChatServer
+from chatlib.exercises.delivery import SOLUTION, send_once_exercise
 
 
 @pytest.fixture

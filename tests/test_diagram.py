@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from chatlib import connect_clients, settle
-from chatlib.diagram import FLUSH_INTERVAL, DeliveryDiagram
+from chatlib.diagram.widget import FLUSH_INTERVAL, DeliveryDiagram
 
 STATIC = Path(__file__).resolve().parent.parent / "chatlib/static"
 
@@ -61,7 +61,7 @@ async def test_browser_actions_drive_the_python_state(server):
 
 
 async def test_replay_shows_each_step_in_turn(server, monkeypatch):
-    monkeypatch.setattr("chatlib.diagram.REPLAY_STEP", 0.01)
+    monkeypatch.setattr("chatlib.diagram.widget.REPLAY_STEP", 0.01)
     clients = await connect_clients(server.url, ["alice"])
     diagram = DeliveryDiagram(server, clients)
     seen = []

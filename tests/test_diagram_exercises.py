@@ -1,5 +1,5 @@
 from chatlib import connect_clients
-from chatlib.diagram_exercises import SOLUTION, room_but_sender
+from chatlib.exercises.diagram import SOLUTION, room_but_sender
 
 
 async def cast(server):

@@ -6,16 +6,16 @@ import pytest
 import socketio
 
 from chatlib import ChatClient, add_chat_handlers, settle, start_server, stop_all
-from chatlib.durable import MAX_CLIENT_OFFSET_LENGTH, DurableChatServer
-from chatlib.durable_widgets import DurableStage, reconnect
-from chatlib.faults import drop_connection, slow_acks
-from chatlib.ledger import ledger
-from chatlib.reliable import (
+from chatlib.durable.faults import drop_connection, slow_acks
+from chatlib.durable.ledger import ledger
+from chatlib.durable.reliable import (
     DeliveryFailed,
     DurableClient,
     connect_durable_clients,
     wait_connected,
 )
+from chatlib.durable.server import MAX_CLIENT_OFFSET_LENGTH, DurableChatServer
+from chatlib.durable.widgets import DurableStage, reconnect
 
 
 @pytest.fixture

@@ -1,17 +1,17 @@
-"""chatlib.emit_exercises: correct for each reference solution, incorrect for a wrong answer."""
+"""chatlib.exercises.emits: correct for each reference solution, incorrect for a wrong answer."""
 
 import asyncio
 
 import pytest
 
 from chatlib import stop_all
-from chatlib.emit_exercises import (
+from chatlib.exercises.emits import (
     ACKS_SOLUTION,
     EXCEPT_ROOM1_SOLUTION,
     EXCEPT_ROOM3_SOLUTION,
     cheatsheet_exercises,
 )
-from chatlib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
 from tests.cast import connect_cast, start_cast_server
 
 
@@ -31,7 +31,7 @@ async def exercises():
 
 def solution(source: str):
     """The reference solution as the learner would type it in the notebook."""
-    from chatlib.broadcast import emit_except
+    from chatlib.emits.broadcast import emit_except
 
     scope = {"asyncio": asyncio, "emit_except": emit_except}
     exec(source, scope)
@@ -62,7 +62,7 @@ async def test_except_room3(exercises):
 
 async def test_except_room3_with_the_helper(exercises):
     async def with_helper(sio, sid):
-        from chatlib.broadcast import emit_except
+        from chatlib.emits.broadcast import emit_except
 
         await emit_except(
             sio, "hello", "hi", to=["room1", "room2"], except_rooms="room3", skip_sid=sid

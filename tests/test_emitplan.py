@@ -1,12 +1,12 @@
-"""chatlib.emitplan: the two spellings of a plan, and the Python one performed for real."""
+"""chatlib.emits.plan: the two spellings of a plan, and the Python one performed for real."""
 
 import ast
 
 import pytest
 
 from chatlib import settle, stop_all
-from chatlib.broadcast import emit_except
-from chatlib.emitplan import EmitPlan
+from chatlib.emits.broadcast import emit_except
+from chatlib.emits.plan import EmitPlan
 from tests.cast import connect_cast, start_cast_server
 
 SPELLINGS = [

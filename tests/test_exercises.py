@@ -1,5 +1,11 @@
 from chatlib import connect_clients, settle
-from chatlib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise, compare_receivers
+from chatlib.exercises.scaffold import (
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    Exercise,
+    compare_receivers,
+)
 
 
 def test_compare_receivers_says_who_is_missing_and_extra():

@@ -94,7 +94,7 @@ def _socket_of(server, client):
 
 
 async def test_the_classroom_frame_check_survives_the_uncompressed_handshake():
-    from chatlib.guard import ClassroomServer
+    from chatlib.classroom.guard import ClassroomServer
     from chatlib.websocket import UncompressedWebSocket
 
     server = await EmbeddedServer("guarded", server_class=ClassroomServer).start()

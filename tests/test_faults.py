@@ -17,10 +17,10 @@ from collections import Counter
 import pytest
 
 from chatlib import settle, stop_all
-from chatlib.durable import DurableChatServer
-from chatlib.faults import drop_connection
-from chatlib.ledger import ledger
-from chatlib.reliable import DurableClient, connect_durable_clients, wait_connected
+from chatlib.durable.faults import drop_connection
+from chatlib.durable.ledger import ledger
+from chatlib.durable.reliable import DurableClient, connect_durable_clients, wait_connected
+from chatlib.durable.server import DurableChatServer
 
 SEED = 20240605
 CLIENTS = 5

@@ -6,7 +6,7 @@ import pytest
 from socketio import exceptions
 
 from chatlib import connect_clients, settle
-from chatlib.flow import DeliveryFlow
+from chatlib.diagram.flow import DeliveryFlow
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import socketio
 from socketio import exceptions
 
 from chatlib import ChatClient, EmbeddedServer, connect_clients, settle, stop_all, wait_until
-from chatlib.inspector import Inspector
-from chatlib.inspector_panel import MAX_ROWS, InspectorPanel
+from chatlib.diagram.inspector import Inspector
+from chatlib.diagram.panel import MAX_ROWS, InspectorPanel
 
 
 @pytest.fixture

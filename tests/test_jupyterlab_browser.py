@@ -168,7 +168,7 @@ def test_the_checks_catch_a_broken_notebook(lab: JupyterLab, browser: Browser) -
 
 DIAGRAM = [
     "from chatlib import connect_clients, settle, start_server\n"
-    "from chatlib.diagram import DeliveryDiagram\n\n"
+    "from chatlib.diagram.widget import DeliveryDiagram\n\n"
     'server = await start_server("diagram")\n'
     'clients = await connect_clients(server.url, ["alice", "bob", "carol"])\n'
     "alice = clients[0]\n"

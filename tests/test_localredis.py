@@ -1,4 +1,4 @@
-"""chatlib.localredis: find Redis, or start a private one and leave nothing behind."""
+"""chatlib.scale.localredis: find Redis, or start a private one and leave nothing behind."""
 
 import os
 import shutil
@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from chatlib import localredis
-from chatlib.localredis import RedisUnavailable, find_redis, ping, start_redis
+from chatlib.scale import localredis
+from chatlib.scale.localredis import RedisUnavailable, find_redis, ping, start_redis
 from tests.support import require
 
 HAS_REDIS_SERVER = shutil.which("redis-server") is not None
@@ -121,7 +121,9 @@ def test_a_notebook_without_redis_skips_the_cells_that_follow(
     shell = InteractiveShell.instance()
     transformers = list(shell.input_transformers_post)
     try:
-        shell.run_cell("from chatlib.localredis import redis_for_lesson\nr = redis_for_lesson()")
+        shell.run_cell(
+            "from chatlib.scale.localredis import redis_for_lesson\nr = redis_for_lesson()"
+        )
         assert shell.user_ns["r"] is None
         result = shell.run_cell("raise RuntimeError('this cell must not run')")
         assert result.success
@@ -138,7 +140,7 @@ def test_redis_started_by_a_process_that_is_killed_goes_with_it():
     script = textwrap.dedent(
         """
         import sys, time
-        from chatlib.localredis import start_redis
+        from chatlib.scale.localredis import start_redis
         redis = start_redis()
         print(redis.port, redis.directory, flush=True)
         time.sleep(60)

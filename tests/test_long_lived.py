@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from chatlib import EmbeddedServer, add_chat_handlers, stop_all
-from chatlib.classroom import Classroom
+from chatlib.classroom.session import Classroom
 
 from .holding import Report, hold
 from .serve_support import kill, serve_with
@@ -60,7 +60,7 @@ async def test_the_classroom_keeps_every_student(servers):
 
 
 async def test_a_cluster_node_keeps_every_client(servers, redis):
-    from chatlib.cluster import Cluster
+    from chatlib.scale.cluster import Cluster
 
     node = await Cluster(redis, channel="held").start_node("held-node", chat_page=True, **SHORT)
     add_chat_handlers(node.sio)

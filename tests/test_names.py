@@ -10,9 +10,9 @@ import socketio
 from socketio import exceptions
 
 from chatlib import wait_until
-from chatlib.classroom import start_class
-from chatlib.limits import check_name, name_key
-from chatlib.student import join_class
+from chatlib.classroom.limits import check_name, name_key
+from chatlib.classroom.session import start_class
+from chatlib.classroom.student import join_class
 
 LOOK_ALIKES_OF_ADA = {
     "other case": "Ada",

@@ -11,7 +11,7 @@ import pytest
 
 import chatlib
 from chatlib import ChatClient, settle
-from chatlib.localredis import free_port
+from chatlib.scale.localredis import free_port
 from tests.support import require
 from tests.test_proxy import polling_connect
 

@@ -3,8 +3,8 @@
 import pytest
 
 from chatlib import connect_clients, stop_all
-from chatlib.cluster import Cluster
-from chatlib.nodes_exercises import this_node_only, who_is_in
+from chatlib.exercises.nodes import this_node_only, who_is_in
+from chatlib.scale.cluster import Cluster
 
 
 @pytest.fixture

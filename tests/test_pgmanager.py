@@ -1,13 +1,14 @@
-"""chatlib.pgmanager: two nodes sharing clients over PostgreSQL LISTEN/NOTIFY (a real server)."""
+"""chatlib.scale.pgmanager: two nodes sharing clients over PostgreSQL LISTEN/NOTIFY."""
 
 import asyncio
 
 import asyncpg
 import pytest
 
-from chatlib import connect_clients, pgmanager, settle, stop_all
-from chatlib.cluster import Cluster
-from chatlib.pgmanager import (
+from chatlib import connect_clients, settle, stop_all
+from chatlib.scale import pgmanager
+from chatlib.scale.cluster import Cluster
+from chatlib.scale.pgmanager import (
     NOTIFY_LIMIT,
     AsyncPostgresManager,
     MessageTooLarge,

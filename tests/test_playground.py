@@ -1,9 +1,9 @@
-"""chatlib.playground, driven from Python as a click would drive it: no browser needed."""
+"""chatlib.emits.playground, driven from Python as a click would drive it: no browser needed."""
 
 import pytest
 
 from chatlib import stop_all
-from chatlib.playground import Playground
+from chatlib.emits.playground import Playground
 from tests.cast import connect_cast, start_cast_server
 
 

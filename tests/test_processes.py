@@ -1,8 +1,8 @@
-"""chatlib.processes: the chat server of notebook 01 as several processes sharing Redis."""
+"""chatlib.scale.processes: the chat server of notebook 01 as several processes sharing Redis."""
 
 from chatlib import connect_clients, disconnect_clients
-from chatlib.cluster import Cluster
-from chatlib.processes import start_chat_processes, wait_for_messages
+from chatlib.scale.cluster import Cluster
+from chatlib.scale.processes import start_chat_processes, wait_for_messages
 
 
 async def test_two_chat_processes_hold_one_conversation(redis):

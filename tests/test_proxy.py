@@ -1,4 +1,4 @@
-"""chatlib.proxy: polling needs sticky sessions, a websocket does not (real nodes, real Redis)."""
+"""chatlib.scale.proxy: polling needs sticky sessions, a websocket does not (real nodes, Redis)."""
 
 import json
 
@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 from chatlib import ChatClient, settle
-from chatlib.proxy import TeachingProxy
+from chatlib.scale.proxy import TeachingProxy
 
 
 async def polling_connect(url: str) -> list[int]:

@@ -11,7 +11,7 @@ import pytest
 import socketio
 
 from chatlib import ChatClient, EmbeddedServer, Recovery, stop_all, wait_until
-from chatlib.faults import drop_connection
+from chatlib.durable.faults import drop_connection
 from chatlib.recovery import RecoveryLog
 
 FAST_RECONNECT = {"reconnection_delay": 0.05, "reconnection_delay_max": 0.1}

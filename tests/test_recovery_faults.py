@@ -17,7 +17,7 @@ from collections import Counter
 import pytest
 
 from chatlib import ChatClient, EmbeddedServer, Recovery, stop_all, wait_until
-from chatlib.faults import drop_connection
+from chatlib.durable.faults import drop_connection
 
 BROADCASTS = 1_000
 CLIENTS = 5

@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 from chatlib import add_chat_handlers, connect_clients, settle, stop_all
-from chatlib.cluster import Cluster, wait_for_log
-from chatlib.localredis import start_redis
+from chatlib.scale.cluster import Cluster, wait_for_log
+from chatlib.scale.localredis import start_redis
 from tests.support import require
 
 

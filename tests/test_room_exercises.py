@@ -4,8 +4,8 @@ import pytest
 from socketio.exceptions import ConnectionRefusedError
 
 from chatlib import assert_no_handler_errors
-from chatlib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from chatlib.room_exercises import TEACHER_TOKEN, goodbye, only_music, rehearsal, teachers_gate
+from chatlib.exercises.rooms import TEACHER_TOKEN, goodbye, only_music, rehearsal, teachers_gate
+from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 
 async def stub(*args):

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from chatlib import stop_all
-from chatlib.reliable import connect_durable_clients, wait_connected
+from chatlib.durable.reliable import connect_durable_clients, wait_connected
 from tests.serve_support import fill, free_port, kill, serve, serve_watched, small_disk
 from tests.support import require
 

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from chatlib.store import SCHEMA_VERSION, MessageStore, StoreFull, StoreGone, read_offset
+from chatlib.durable.store import SCHEMA_VERSION, MessageStore, StoreFull, StoreGone, read_offset
 
 
 @pytest.fixture

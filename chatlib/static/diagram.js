@@ -1,4 +1,4 @@
-// The delivery diagram's view. Python (chatlib/flow.py) decides what happened and
+// The delivery diagram's view. Python (chatlib/diagram/flow.py) decides what happened and
 // which step is shown; this module only draws that step and sends button presses
 // back as actions. Every text goes in through textContent, never as HTML.
 // Stable hooks for tests: .dg-delivered[data-to], .dg-skipped[data-to][data-reason],

@@ -1,0 +1,218 @@
+"""The classroom's server: an ``ObservedServer`` that checks every client before any handler.
+
+The checks live in the server class, not in a ``connect`` handler, because
+a lesson (or an instructor) may register its own handlers on any namespace,
+and a function handler replaces whatever was there: a token check written
+as a handler could be silently undone. Here it cannot be:
+
+- every namespace's connect is refused unless it carries the access token
+  (when one is set) and a valid display name no other connection holds;
+- every event is refused, with the reason in its acknowledgement, when it
+  uses a reserved name, has no handler, or comes too fast (rate limit);
+- a malformed packet disconnects the client that sent it, and only that one.
+
+python-engineio 4.15 decodes a websocket frame outside its error handling: a
+frame that is not Engine.IO at all (``"x"``, an empty frame) ends its reader
+without closing the session, which then lingers, still "online", until the
+ping timeout, and holds up the server's shutdown. The websocket wrapper below
+checks each frame first and ends the session cleanly instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+from typing import Any
+
+from aiohttp import WSCloseCode
+from engineio import packet as eio_packet
+from socketio import exceptions, packet
+
+from ..observed import ObservedServer
+from ..protocol import INTERNAL_EVENTS, RESERVED_EVENTS
+from .access import TokenGate
+from .limits import Limits, RateLimit, check_name, name_key
+
+CLOSE_WAIT = 1.0
+"""Seconds a client that broke the protocol gets to answer the server's close."""
+
+
+class ClassroomServer(ObservedServer):
+    """An ``ObservedServer`` with an access token, unique names and per-client limits.
+
+    ``members`` maps each Engine.IO connection to the display name it holds:
+    one name per connection, whatever namespaces it joins.
+    """
+
+    def __init__(
+        self, *args: Any, gate: TokenGate | None = None, limits: Limits | None = None, **kwargs: Any
+    ) -> None:
+        self.limits = limits or Limits()
+        kwargs.setdefault("max_http_buffer_size", self.limits.max_packet_bytes)
+        super().__init__(*args, **kwargs)
+        self.gate = gate or TokenGate(None)
+        self.rate = RateLimit(self.limits.per_second, self.limits.burst)
+        self.members: dict[str, str] = {}
+        self._holders: dict[str, tuple[str, str]] = {}  # name_key -> (eio_sid, seat)
+        self.eio._async = {**self.eio._async, "websocket": _checked_websocket(self)}
+
+    def online(self) -> list[str]:
+        """Sorted display names of everyone connected."""
+        return sorted(self.members.values())
+
+    # --- connecting --------------------------------------------------------
+    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+        if event != "connect":
+            return await super()._trigger_event(event, namespace, *args)
+        sid, environ = args[0], args[1]
+        auth = args[2] if len(args) > 2 else None
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+        given = auth.get("name") if isinstance(auth, dict) else None
+        try:
+            shown = check_name(given)
+        except ValueError:
+            shown = "a client with no valid name"
+        try:
+            self.gate.check(auth)
+            name = check_name(given)
+            claimed = await self._claim(eio_sid, name, _seat(auth))
+        except (ValueError, exceptions.ConnectionRefusedError) as exc:
+            message = exc.error_args["message"] if hasattr(exc, "error_args") else str(exc)
+            self.log.add("connect", f"{shown} refused on {namespace}: {message}")
+            raise exceptions.ConnectionRefusedError(message) from None
+        try:
+            result = await super()._trigger_event(
+                "connect", namespace, sid, environ, {**auth, "name": name}
+            )
+        except BaseException:
+            if claimed:
+                self._release(eio_sid)
+            raise
+        if result is False and claimed:
+            self._release(eio_sid)
+        return result
+
+    async def _claim(self, eio_sid: str, name: str, seat: str) -> bool:
+        """Hold ``name`` for this connection; True when it was not held by it before.
+
+        A connection that presents the same ``seat`` key as the holder of the
+        name takes it over (a student reloading the page, or re-running the
+        join cell), and the old connection is closed. Anyone else is refused.
+        Names are held by ``name_key``: one that only looks like a held name
+        (other case, an invisible character, a Cyrillic letter) is taken too.
+        """
+        key = name_key(name)
+        current = self.members.get(eio_sid)
+        if current is not None:
+            if name_key(current) != key:
+                raise ValueError(f"this connection already joined as {current!r}")
+            return False
+        holder = self._holders.get(key)
+        if holder is not None:
+            old_eio_sid, old_seat = holder
+            if not (seat and old_seat and hmac.compare_digest(seat, old_seat)):
+                held = self.members.get(old_eio_sid, name)
+                if held == name:
+                    raise ValueError(f"the name {name!r} is already taken: pick another name")
+                raise ValueError(
+                    f"the name {name!r} looks the same as {held!r}, who is already here: "
+                    "pick a name that looks different"
+                )
+            self._release(old_eio_sid)
+            self.log.add("connect", f"{name} rejoined: the previous connection is closed")
+            await self.eio.disconnect(old_eio_sid)
+        self.members[eio_sid] = name
+        self._holders[key] = (eio_sid, seat)
+        return True
+
+    def _release(self, eio_sid: str) -> None:
+        name = self.members.pop(eio_sid, None)
+        if name is not None and self._holders.get(name_key(name), ("",))[0] == eio_sid:
+            del self._holders[name_key(name)]
+        self.rate.forget(eio_sid)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        try:
+            await super()._handle_eio_disconnect(eio_sid, reason)
+        finally:
+            self._release(eio_sid)
+
+    # --- events ------------------------------------------------------------
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
+        ns = namespace or "/"
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            await self._drop(eio_sid, "an event without a name")
+            return
+        event = data[0]
+        if event in INTERNAL_EVENTS:
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
+        if sid is None or not self.manager.is_connected(sid, ns):
+            return  # not in that namespace: python-socketio ignores it too
+        refusal = self._refusal(eio_sid, ns, event)
+        if refusal is None:
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        self.log.add("refused", f"{self.name_of(sid, ns)} → {event[:40]!r} refused: {refusal}")
+        if id is not None:
+            answer = {"ok": False, "error": refusal}
+            await self._send_packet(
+                eio_sid, self.packet_class(packet.ACK, namespace=ns, id=id, data=[answer])
+            )
+
+    def _refusal(self, eio_sid: str, namespace: str, event: str) -> str | None:
+        if event in RESERVED_EVENTS or event in self.reserved_events:
+            return f"{event!r} is a reserved event name: clients cannot send it"
+        if not self.rate.allow(eio_sid):
+            return self.rate.explain()
+        handler, _ = self._get_event_handler(event, namespace, ())
+        namespace_handler, _ = self._get_namespace_handler(namespace, ())
+        if handler is None and namespace_handler is None:
+            return f"unknown event {event[:40]!r}: this server does not handle it"
+        return None
+
+    # --- bad packets -------------------------------------------------------
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            await self._drop(eio_sid, f"a malformed packet ({type(exc).__name__})")
+
+    async def _drop(self, eio_sid: str, what: str) -> None:
+        """Disconnect the one client that sent ``what``; everyone else is untouched."""
+        who = self.members.get(eio_sid, "a client")
+        self.log.add("refused", f"{who} sent {what}: disconnected")
+        self._binary_packet.pop(eio_sid, None)
+        if eio_sid in self.eio.sockets:
+            await self.eio.disconnect(eio_sid)
+
+
+def _checked_websocket(server: ClassroomServer) -> type:
+    """engineio's websocket wrapper, made to end the session on a frame it cannot decode."""
+    base = server.eio._async["websocket"]
+
+    class CheckedWebSocket(base):  # type: ignore[misc, valid-type]
+        async def wait(self) -> Any:
+            data = await super().wait()
+            if isinstance(data, str):
+                try:
+                    eio_packet.Packet(encoded_packet=data)
+                except Exception:
+                    server.log.add("refused", "a client sent a frame that is not Engine.IO: closed")
+                    # Close now, waiting at most a second for the client's reply
+                    # (aiohttp would wait 10 s for a client that does not read).
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._sock.close(code=WSCloseCode.PROTOCOL_ERROR), CLOSE_WAIT
+                        )
+                    return None  # what engineio reads as "closed by the client"
+            return data
+
+    return CheckedWebSocket
+
+
+def _seat(auth: Any) -> str:
+    seat = auth.get("seat") if isinstance(auth, dict) else None
+    return seat if isinstance(seat, str) and 16 <= len(seat) <= 64 else ""

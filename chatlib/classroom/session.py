@@ -1,0 +1,278 @@
+"""Classroom mode: the instructor runs one chat server for the room.
+
+One call in a notebook (``await start_class()``) or one command
+(``python -m chatlib classroom``) starts it. It is the tutorial's chat with
+what a room full of people needs: display names (unique), an access token
+whenever the server is reachable from the network, per-client limits, rooms,
+and a bounded record of the conversation for the presenter view.
+
+Students join from a browser (the page at ``/``) or from a notebook with
+``chatlib.classroom.student.join_class``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Self
+
+from aiohttp import web
+
+from .. import chat
+from ..cli import fail, listen_error, port_number, resolve_host
+from ..heartbeat import add_ping_options, ping_options
+from ..server import EmbeddedServer
+from .access import TokenGate, choose_token, is_loopback, join_url, reachable_hosts
+from .guard import ClassroomServer
+from .limits import Limits, check_name, check_text
+
+BROADCASTS_AT_ONCE = 8
+"""Chat messages being sent out to the room at the same moment; the rest wait their turn."""
+
+HISTORY = 500
+"""Messages the server remembers for the presenter view; older ones are dropped."""
+
+
+@dataclass(frozen=True)
+class ClassMessage:
+    """One chat message as the room saw it."""
+
+    name: str
+    text: str
+    room: str | None = None
+
+    def __str__(self) -> str:
+        where = f"[{self.room}] " if self.room else ""
+        return f"{where}{self.name}: {self.text}"
+
+
+def check_room(room: object) -> str:
+    """A room name is a display name's sibling: short visible text."""
+    try:
+        return check_name(room)
+    except ValueError as error:
+        raise ValueError(str(error).replace("display name", "room name")) from None
+
+
+class Classroom:
+    """A class's chat server: ``.server`` (an ``EmbeddedServer``), its token and its record.
+
+    ``token`` None on loopback means nobody else can reach the server, so
+    none is needed; anywhere else one is generated unless given. Giving one
+    always turns checking on.
+    """
+
+    def __init__(
+        self,
+        name: str = "class",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        limits: Limits | None = None,
+        cors_allowed_origins: str | list[str] | None = None,
+        **server_options: Any,
+    ) -> None:
+        self.limits = limits or Limits()
+        self.token = choose_token(host, token)
+        self.server = EmbeddedServer(
+            name,
+            host=host,
+            port=port,
+            server_class=ClassroomServer,
+            gate=TokenGate(self.token),
+            limits=self.limits,
+            cors_allowed_origins=cors_allowed_origins,
+            **server_options,
+        )
+        self.sio: ClassroomServer = self.server.sio  # type: ignore[assignment]
+        self.conversation: deque[ClassMessage] = deque(maxlen=HISTORY)
+        self.server.app.router.add_get("/", _page)
+        if chat.LOCAL_CLIENT.is_file():
+            self.server.app.router.add_get("/socket.io.min.js", _client_script)
+        _add_handlers(self)
+
+    def __repr__(self) -> str:
+        state = "running" if self.server.running else "stopped"
+        who = "this machine only" if is_loopback(self.server.host) else "the network"
+        token = "token required" if self.token else "no token"
+        return f"<Classroom {self.server.name!r} {state}: {who}, {token}>"
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def join_urls(self) -> list[str]:
+        """Links for students, token included, one per address they might use."""
+        hosts = reachable_hosts(self.server.host)
+        return [join_url(host, self.server.port, self.token) for host in hosts]
+
+    def online(self) -> list[str]:
+        return self.sio.online()
+
+    def rooms(self) -> dict[str, list[str]]:
+        """Each room of the main namespace and the sorted names in it."""
+        rooms: dict[str, list[str]] = {}
+        for room in list(self.sio.manager.rooms.get("/", {})):
+            if room is None or self.sio.manager.is_sid_room("/", room):
+                continue
+            members = self.sio.manager.get_participants("/", room)
+            rooms[room] = sorted(self.sio.name_of(sid) for sid, _ in members)
+        return dict(sorted(rooms.items()))
+
+    def presenter(self, **options: Any) -> Any:
+        """The projector's view of this class (see ``chatlib.classroom.presenter``)."""
+        from .presenter import PresenterView
+
+        return PresenterView(self, **options)
+
+    async def start(self) -> Self:
+        await self.server.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
+def _add_handlers(classroom: Classroom) -> None:
+    """Chat to everyone or to a room the sender is in; join and leave rooms. Acks carry errors."""
+    sio, limits = classroom.sio, classroom.limits
+    # Each emit to the whole room starts a task per student: hundreds of emits
+    # at once would queue ~100,000 of them ahead of everything else in the loop
+    # (the presenter, the instructor's cells). A few at a time keeps the loop
+    # responsive; one at a time would cost throughput (every frame its own write).
+    broadcasting = asyncio.Semaphore(BROADCASTS_AT_ONCE)
+
+    @sio.on("chat message")
+    async def chat_message(sid: str, *args: object) -> dict[str, Any]:
+        try:
+            if len(args) not in (1, 2):
+                raise ValueError("send the text, and a room name if it is for one room")
+            text = check_text(args[0], limits.max_chars)
+            room = args[1] if len(args) == 2 else None
+            if room is not None:
+                room = check_room(room)
+                if room not in sio.rooms(sid):
+                    raise ValueError(f"join the room {room!r} before writing to it")
+        except ValueError as error:
+            return {"ok": False, "error": str(error)}
+        name = sio.name_of(sid)
+        data = (name, text) if room is None else (name, text, room)
+        async with broadcasting:
+            classroom.conversation.append(ClassMessage(name, text, room))
+            await sio.emit("chat message", data, to=room)
+        return {"ok": True}
+
+    @sio.on("join room")
+    async def join_room(sid: str, *args: object) -> dict[str, Any]:
+        try:
+            room = check_room(args[0] if len(args) == 1 else None)
+        except ValueError as error:
+            return {"ok": False, "error": str(error)}
+        await sio.enter_room(sid, room)
+        return {"ok": True}
+
+    @sio.on("leave room")
+    async def leave_room(sid: str, *args: object) -> dict[str, Any]:
+        room = args[0] if len(args) == 1 else None
+        if not isinstance(room, str) or room not in sio.rooms(sid) or room == sid:
+            return {"ok": False, "error": "you are not in that room"}
+        await sio.leave_room(sid, room)
+        return {"ok": True}
+
+
+async def _page(request: web.Request) -> web.Response:
+    page = (chat.STATIC / "classroom.html").read_text()
+    page = page.replace("<!-- socket.io client -->", chat.client_script_tag())
+    return web.Response(text=page, content_type="text/html")
+
+
+async def _client_script(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(chat.LOCAL_CLIENT)
+
+
+async def start_class(name: str = "class", **options: Any) -> Classroom:
+    """Start the class's chat server; see ``Classroom`` for the options.
+
+    Loopback (127.0.0.1) is the default. ``host="0.0.0.0"`` lets students on
+    the network join, with a generated token (``classroom.token``).
+    """
+    return await Classroom(name, **options).start()
+
+
+# --- python -m chatlib classroom -------------------------------------------
+def add_command(commands: Any) -> None:
+    """Add ``classroom`` to ``python -m chatlib``'s commands."""
+    run = commands.add_parser("classroom", help="run one chat server for a class")
+    run.add_argument("--host", default="127.0.0.1", help="0.0.0.0 lets the network in (token)")
+    run.add_argument("--port", type=port_number, default=8000, help="0 picks a free port")
+    run.add_argument("--token", help="access token (default: generated off loopback)")
+    run.add_argument(
+        "--allow-origin",
+        action="append",
+        default=None,
+        help="another page origin allowed to connect (default: the chat page's own)",
+    )
+    add_ping_options(run)
+
+
+def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") -> str:
+    """What the instructor reads out or pastes: links, and the notebook call."""
+    urls = classroom.join_urls()
+    token = f', token="{classroom.token}"' if classroom.token else ""
+    lines = [f"Classroom chat {classroom.server.name!r} is running{stop_hint}."]
+    if classroom.token is None:
+        lines.append("Only this machine can join (loopback). Use --host 0.0.0.0 for the room.")
+    lines += ["Students open one of these links in a browser:", *(f"    {u}" for u in urls)]
+    base = urls[0].split("?")[0].rstrip("/")
+    lines += [
+        "or join from a notebook:",
+        "    from chatlib.classroom.student import join_class",
+        f'    me = await join_class("{base}", name="your name"{token})',
+    ]
+    return "\n".join(lines)
+
+
+async def _serve(args: argparse.Namespace, host: str, options: dict[str, Any]) -> str | None:
+    """Run the class until Ctrl+C; the one line to print when it cannot start."""
+    classroom = Classroom(
+        host=host,
+        port=args.port,
+        token=args.token,
+        cors_allowed_origins=args.allow_origin,
+        **options,
+    )
+    try:
+        await classroom.start()
+    except OSError as error:
+        return listen_error(args.host, args.port, error)
+    print(join_message(classroom), flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await classroom.stop()
+
+
+def run(args: argparse.Namespace) -> None:
+    """``python -m chatlib classroom``: options checked first, each refusal in one line."""
+    if args.token == "":
+        fail("classroom", "--token '' would let anyone in: give a real token, or leave it out")
+    try:
+        host = resolve_host(args.host)
+    except ValueError as error:
+        fail("classroom", str(error))
+    options = ping_options(args)
+    refused: str | None = None
+    with contextlib.suppress(KeyboardInterrupt):
+        refused = asyncio.run(_serve(args, host, options))
+    if refused:
+        fail("classroom", refused)
