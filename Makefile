@@ -8,8 +8,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: lab test setup notebooks lint clean
 
+# Jupyter refuses to start as root (containers, Codespaces, many classroom VMs) unless told
+# it may; only root gets the flag. LAB_ARGS passes more options, e.g. LAB_ARGS=--no-browser.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
-	$(BIN)/jupyter lab --ip=127.0.0.1 notebooks/00-index.ipynb
+	$(BIN)/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-index.ipynb
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
