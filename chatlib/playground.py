@@ -21,6 +21,7 @@ from .clients import ChatClient
 from .delivery import Delivery, settle
 from .emitplan import EVENT, EmitPlan
 from .server import EmbeddedServer
+from .theme import error_html
 from .widgets import start_from_click
 
 _CODE_STYLE = "font-family:monospace;font-size:12px;white-space:pre-wrap;margin:2px 0"
@@ -138,7 +139,7 @@ class Playground(widgets.VBox):
             await self.send()
         except Exception as error:  # a click has no cell to fail in: show it in the widget
             self.last_error = f"{type(error).__name__}: {error}"
-            self.result.value = f'<span style="color:#c33">{escape(self.last_error)}</span>'
+            self.result.value = error_html(self.last_error)
 
     async def wait_for_clicks(self, timeout: float = 5) -> None:
         """Wait (bounded) for the sends that clicks started; for tests and scripts."""
