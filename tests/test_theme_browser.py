@@ -197,18 +197,21 @@ def browser(lab: JupyterLab) -> Iterator[Browser]:
 
 
 def change_theme(page: Page, theme: str) -> None:
-    """The command the Settings → Theme menu runs; done when JupyterLab says it is applied."""
+    """The command the Settings → Theme menu runs; done when the notebook is painted in it."""
     page.evaluate(
         "(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme
     )
-    light = "true" if "Light" in theme else "false"
     page.wait_for_function(
-        """([theme, light]) => document.body.dataset.jpThemeName === theme
-          && document.body.dataset.jpThemeLight === light""",
-        arg=[theme, light],
+        """([theme, light]) => {
+          if (document.body.dataset.jpThemeName !== theme) return false;
+          const notebook = document.querySelector('.jp-NotebookPanel .jp-Notebook');
+          const rgb = getComputedStyle(notebook).backgroundColor.match(/\\d+/g).map(Number);
+          return (rgb[0] + rgb[1] + rgb[2] > 3 * 128) === light;
+        }""",
+        arg=[theme, "Light" in theme],
         timeout=20_000,
+        polling=100,
     )
-    page.wait_for_timeout(300)  # one frame or two for the new stylesheet to paint, for the shot
 
 
 def test_every_view_is_readable_in_light_and_dark(lab: JupyterLab, browser: Browser) -> None:
