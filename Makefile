@@ -1,28 +1,44 @@
 # Two commands do all the set-up:  `make lab` opens the guide, `make test` runs every test.
 # Both create the virtual environment .venv (and node_modules when npm is present) on first use.
+# `make lab` installs the guide alone (the `lab` extra); `make test` adds the test tools (the
+# `test` extra) to the same .venv, so `make lab` then `make test` upgrades it in place.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test setup notebooks lint clean
+.PHONY: lab test setup lab-setup notebooks lint clean
 
-lab: setup
-	$(BIN)/jupyter lab --ip=127.0.0.1 notebooks/00-index.ipynb
+# Jupyter refuses to start as root (containers, Codespaces, many classroom VMs) unless told
+# it may; only root gets the flag. LAB_ARGS passes more options, e.g. LAB_ARGS=--no-browser.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: lab-setup
+	$(BIN)/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-index.ipynb
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.installed node_modules/.installed
+lab-setup: $(VENV)/.lab-installed node_modules/.installed
+setup: $(VENV)/.test-installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+# --no-compile: Python caches the bytecode of the modules it imports on first use, instead of
+# pip compiling every module of every package up front (about 50 MB never read).
+# setuptools: Python 3.11's venv adds it, 3.12's no longer does; pip builds chatlib in an
+# isolated environment of its own, so nothing here needs it.
+$(VENV)/.lab-installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))."; exit 1; }
 	@$(PYTHON) -m venv $(VENV) || { echo "Cannot create a virtual environment:" \
 	  "on Debian/Ubuntu run 'sudo apt-get install python3-venv'."; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip uninstall --quiet --yes setuptools
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[lab]'
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.lab-installed
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[test]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -31,7 +47,7 @@ node_modules/.installed: package.json package-lock.json
 	  "tests that need Node.js will skip (and fail under CI=true)."; fi
 
 # Re-execute every notebook and save its outputs (run after changing a notebook or chatlib).
-notebooks: setup
+notebooks: lab-setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
 	  notebooks/*.ipynb

@@ -23,10 +23,11 @@ import ipywidgets as widgets
 from .clients import ChatClient
 from .rooms import connected_names, room_members
 from .server import EmbeddedServer
+from .theme import BORDER, error_html
 from .widgets import ClientPane, ServerLogPane, _Redraw, pane_grid, side_layout, start_from_click
 
 _TABLE_STYLE = "font-family:monospace;font-size:12px;border-collapse:collapse"
-_CELL = "padding:2px 8px;border-bottom:1px solid #eee;text-align:left"
+_CELL = f"padding:2px 8px;border-bottom:1px solid {BORDER};text-align:left"
 EVERYONE = "(connected)"
 """The board's first row per namespace: every socket connected to it."""
 
@@ -122,7 +123,9 @@ class TopicPicker(widgets.VBox):
     def refresh(self) -> None:
         joined = set(self.joined())
         for topic, button in self.buttons.items():
-            button.button_style = "success" if topic in joined else ""
+            # A check mark, not the green "success" style: white on JupyterLab's green is
+            # below WCAG's 4.5:1 in the Light theme.
+            button.description = f"✓ {topic}" if topic in joined else topic
             button.tooltip = f"leave {topic}" if topic in joined else f"join {topic}"
 
     def _clicked(self, topic: str) -> None:
@@ -135,7 +138,7 @@ class TopicPicker(widgets.VBox):
         except Exception as error:  # a click has no cell to fail in: show it here
             answer = {"ok": False, "error": f"{type(error).__name__}: {error}"}
         if isinstance(answer, dict) and answer.get("ok") is False:
-            self.status.value = f'<span style="color:#c33">{escape(str(answer["error"]))}</span>'
+            self.status.value = error_html(str(answer["error"]))
         else:
             self.status.value = ""
         self.refresh()

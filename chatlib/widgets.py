@@ -17,6 +17,7 @@ import ipywidgets as widgets
 
 from .clients import ChatClient
 from .server import EmbeddedServer
+from .theme import box_style, error_html, link_html, status_html
 
 REDRAW_INTERVAL = 0.05
 PANE_LINES = 200
@@ -25,7 +26,7 @@ _BOX_STYLE = (
     "height:180px;overflow-y:auto;display:flex;flex-direction:column-reverse;"
     "font-family:monospace;font-size:12px;line-height:1.35;"
     "white-space:pre-wrap;overflow-wrap:anywhere;box-sizing:border-box;width:100%;"
-    "border:1px solid #ddd;padding:4px;background:#fafafa"
+    f"padding:4px;{box_style()}"
 )
 PANE_WIDTH = 300
 
@@ -127,11 +128,10 @@ class ClientPane(widgets.VBox):
 
     def refresh(self) -> None:
         client = self.client
-        dot = ("#2a2", "connected") if client.connected else ("#c33", "not connected")
+        state = "connected" if client.connected else "not connected"
         rooms = ", ".join(self.rooms()) or "none"
         self.header.value = (
-            f"<b>{escape(client.name)}</b> "
-            f'<span style="color:{dot[0]}">● {dot[1]}</span><br>'
+            f"<b>{escape(client.name)}</b> {status_html(client.connected, state)}<br>"
             f"<small>rooms: {escape(rooms)}</small>"
         )
         self.messages.value = _lines_html(self.lines())
@@ -153,7 +153,7 @@ class ClientPane(widgets.VBox):
             await self.say(text)
             self.status.value = ""
         except Exception as error:  # shown in the pane: a click has no cell to fail in
-            self.status.value = f'<span style="color:#c33">{escape(str(error))}</span>'
+            self.status.value = error_html(str(error))
 
 
 class ServerLogPane(widgets.VBox):
@@ -209,8 +209,7 @@ class ChatPageLink(widgets.HTML):
     def __init__(self, server: EmbeddedServer) -> None:
         self.server_name = server.name
         super().__init__(
-            f'<a href="{escape(server.url)}/" target="_blank" rel="noopener">'
-            f"open the chat page of server {escape(server.name)} in a new tab</a>"
+            link_html(f"{server.url}/", f"open the chat page of server {server.name} in a new tab")
         )
 
     def __repr__(self) -> str:

@@ -22,22 +22,40 @@ def requirement(spec: str) -> tuple[str, str]:
     return name.lower(), version.replace(" ", "")
 
 
-def test_environment_yml_has_every_pyproject_dependency():
+NOT_ON_PYPI = {"python", "pip", "nodejs", "redis-server"}
+"""What environment.yml adds that pip does not install: the interpreter, Node.js, Redis."""
+
+
+def conda_requirements(path: Path) -> dict[str, str]:
+    specs = yaml.safe_load(path.read_text())["dependencies"]
+    found = dict(requirement(spec) for spec in specs if isinstance(spec, str))
+    return {name: version for name, version in found.items() if name not in NOT_ON_PYPI}
+
+
+def pyproject_requirements(specs: list[str], extras: dict[str, list[str]]) -> dict[str, str]:
+    """Names and versions of ``specs``, with ``chatlib[x,y]`` replaced by those extras' specs."""
+    wanted = {}
+    for spec in specs:
+        if included := re.match(r"chatlib\[(.*)\]", spec):
+            for extra in included[1].split(","):
+                wanted |= pyproject_requirements(extras[extra.strip()], extras)
+        else:
+            name, version = requirement(spec)
+            wanted[CONDA_NAMES.get(name, name)] = version
+    return wanted
+
+
+def test_environment_files_follow_pyproject_split_into_guide_and_tests():
+    """environment.yml is `make lab` (dependencies + lab); environment-test.yml adds `make test`."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = [*project["dependencies"]]
-    for specs in project["optional-dependencies"].values():
-        wanted += [s for s in specs if not s.startswith("chatlib")]
-    conda = dict(
-        requirement(spec)
-        for spec in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-        if isinstance(spec, str)
-    )
-    for name, version in map(requirement, wanted):
-        name = CONDA_NAMES.get(name, name)
-        assert name in conda, f"{name} is in pyproject.toml but not in environment.yml"
-        assert conda[name] == version, (
-            f"{name}: pyproject {version!r}, environment.yml {conda[name]!r}"
-        )
+    extras = project["optional-dependencies"]
+    guide = pyproject_requirements([*project["dependencies"], "chatlib[lab]"], extras)
+    everything = pyproject_requirements(["chatlib[test]"], extras) | guide
+    tests_add = {name: v for name, v in everything.items() if name not in guide}
+    assert "jupyterlab" in guide and "pytest" in tests_add
+    assert not {"pytest", "ruff", "playwright", "nbval", "asyncpg", "aio-pika"} & guide.keys()
+    assert conda_requirements(ROOT / "environment.yml") == guide
+    assert conda_requirements(ROOT / "environment-test.yml") == tests_add
 
 
 def test_there_are_notebooks_and_the_index_links_each_one():

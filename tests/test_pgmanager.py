@@ -1,6 +1,8 @@
 """chatlib.scale.pgmanager: two nodes sharing clients over PostgreSQL LISTEN/NOTIFY."""
 
 import asyncio
+import subprocess
+import sys
 
 import asyncpg
 import pytest
@@ -113,3 +115,11 @@ async def test_a_listener_that_loses_its_connection_comes_back(nodes):
     await a.sio.emit("news", "after the reconnect")
     delivery = await settle(a, b, clients)
     assert delivery.receivers("news") == ["alice", "bob"]
+
+
+def test_without_asyncpg_the_import_names_the_extra_to_install():
+    """asyncpg is an extra (``chatlib[postgres]``): a learner without it is told what to run."""
+    code = "import sys; sys.modules['asyncpg'] = None; import chatlib.pgmanager"  # blocks it
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "pip install 'chatlib[postgres]'" in done.stderr

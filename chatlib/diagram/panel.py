@@ -15,6 +15,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..theme import error_html
 from ..widgets import _lines_html, _Redraw, start_from_click
 from .inspector import Inspector, NodeView
 
@@ -129,5 +130,5 @@ class InspectorPanel(widgets.VBox):
             await action
             self.status.value = f"done: {escape(label)}"
         except Exception as error:  # shown in the panel: a click has no cell to fail in
-            self.status.value = f'<span style="color:#c33">{escape(str(error))}</span>'
+            self.status.value = error_html(str(error))
         self.refresh()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
 import ipywidgets as widgets
 
 from ..clients import ChatClient
+from ..theme import error_html
 from ..widgets import PANE_LINES, ClientPane, Stage, start_from_click
 from .reliable import DurableClient
 
@@ -68,7 +68,7 @@ class ConnectToggle(widgets.Button):
                 await reconnect(self.client)
             self.problem.value = ""
         except Exception as error:  # shown by the toggle: a click has no cell to fail in
-            self.problem.value = f'<span style="color:#c33">{escape(str(error))}</span>'
+            self.problem.value = error_html(str(error))
         self.refresh()
 
 

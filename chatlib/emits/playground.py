@@ -20,6 +20,7 @@ import ipywidgets as widgets
 from ..clients import ChatClient
 from ..delivery import Delivery, settle
 from ..server import EmbeddedServer
+from ..theme import error_html
 from ..widgets import start_from_click
 from .plan import EVENT, EmitPlan, Member
 
@@ -190,7 +191,7 @@ class Playground(widgets.VBox):
             await self.send()
         except Exception as error:  # a click has no cell to fail in: show it in the widget
             self.last_error = f"{type(error).__name__}: {error}"
-            self.result.value = f'<span style="color:#c33">{escape(self.last_error)}</span>'
+            self.result.value = error_html(self.last_error)
 
     async def wait_for_clicks(self, timeout: float = 5) -> None:
         """Wait (bounded) for the sends that clicks started; for tests and scripts."""

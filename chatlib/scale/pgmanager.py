@@ -21,8 +21,15 @@ import asyncio
 import uuid
 from typing import Any
 
-import asyncpg
 from socketio.async_pubsub_manager import AsyncPubSubManager
+
+try:
+    import asyncpg
+except ImportError as error:  # an extra: only this adapter needs the driver
+    raise ImportError(
+        "the PostgreSQL adapter needs asyncpg: pip install 'chatlib[postgres]' "
+        "(or pip install asyncpg)"
+    ) from error
 
 NOTIFY_LIMIT = 8000  # bytes; PostgreSQL's limit on one payload (exclusive)
 CHUNK_CHARS = 7800  # of ASCII text, leaving room for the chunk header

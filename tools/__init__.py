@@ -1,0 +1,1 @@
+"""Maintenance scripts for the guide; they do not import chatlib."""
