@@ -119,7 +119,7 @@ async def test_a_listener_that_loses_its_connection_comes_back(nodes):
 
 def test_without_asyncpg_the_import_names_the_extra_to_install():
     """asyncpg is an extra (``chatlib[postgres]``): a learner without it is told what to run."""
-    code = "import sys; sys.modules['asyncpg'] = None; import chatlib.pgmanager"  # blocks it
+    code = "import sys; sys.modules['asyncpg'] = None; import chatlib.scale.pgmanager"  # blocks it
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "pip install 'chatlib[postgres]'" in done.stderr

@@ -1,6 +1,6 @@
 """Connection state recovery under faults: random cuts during 1,000 broadcasts, and memory.
 
-Cuts abort a client's TCP connection on the server's side (``chatlib.faults``);
+Cuts abort a client's TCP connection on the server's side (``chatlib.durable.faults``);
 the client reconnects by itself well within the window. Every client must end
 with the same ordered list: nothing lost, nothing twice.
 """

@@ -62,7 +62,7 @@ VIEWS = [
     'await alice.call("join", "music", timeout=5)\n'
     "await settle(server, clients)\n"
     "rooms",
-    "from chatlib.diagram import DeliveryDiagram\n\n"
+    "from chatlib.diagram.widget import DeliveryDiagram\n\n"
     "diagram = DeliveryDiagram(server, clients)\n\n\n"
     '@server.sio.on("shout")\n'
     "async def shout(sid, text):\n"
@@ -71,23 +71,23 @@ VIEWS = [
     "await settle(server, clients)\n"
     "diagram.pause()  # stays on this step while later cells emit\n"
     "diagram",
-    "from chatlib.inspector_panel import InspectorPanel\n\nInspectorPanel(server)",
-    "from chatlib.playground import Playground\n\n"
+    "from chatlib.diagram.panel import InspectorPanel\n\nInspectorPanel(server)",
+    "from chatlib.emits.playground import Playground\n\n"
     "playground = Playground(server, clients)\n"
     "await playground.send()\n"
     "playground",
-    "from chatlib.durable import DurableChatServer\n"
-    "from chatlib.durable_widgets import DurableStage\n"
-    "from chatlib.reliable import connect_durable_clients\n\n"
+    "from chatlib.durable.server import DurableChatServer\n"
+    "from chatlib.durable.widgets import DurableStage\n"
+    "from chatlib.durable.reliable import connect_durable_clients\n\n"
     'database = Path(tempfile.mkdtemp(prefix="chat-")) / "chat.db"\n'
     'chat = await DurableChatServer("durable", database).start()\n'
     'friends = await connect_durable_clients(chat.url, ["dana", "eli"], ack_timeout=2)\n'
     'await friends[0].chat("kept for later")\n'
     "await settle(chat, friends)\n"
     "DurableStage(chat, friends)",
-    "from chatlib.classroom import start_class\n"
-    "from chatlib.presenter import JoinCard\n"
-    "from chatlib.student import join_class\n\n"
+    "from chatlib.classroom.session import start_class\n"
+    "from chatlib.classroom.presenter import JoinCard\n"
+    "from chatlib.classroom.student import join_class\n\n"
     'classroom = await start_class("class", token="demo-token")\n'
     'ada = await join_class(classroom.url, name="ada", token="demo-token")\n'
     'await ada.say("hello, class")\n'

@@ -42,7 +42,7 @@ ADAPTERS: tuple[AdapterMatch, ...] = (
         "@socket.io/postgres-adapter",
         None,
         "PostgreSQL",
-        "none built in; chatlib.pgmanager is a small one over LISTEN/NOTIFY",
+        "none built in; chatlib.scale.pgmanager is a small one over LISTEN/NOTIFY",
     ),
     AdapterMatch(
         "@socket.io/cluster-adapter",
