@@ -1,4 +1,4 @@
-"""The delivery exercise: the reference solution is correct, a plausible mistake is not."""
+"""The delivery exercises: each reference solution is correct, plausible mistakes are not."""
 
 import pytest
 from socketio.exceptions import TimeoutError as AckTimeout
@@ -6,7 +6,12 @@ from socketio.exceptions import TimeoutError as AckTimeout
 from chatlib import stop_all
 from chatlib.durable.reliable import connect_durable_clients
 from chatlib.durable.server import DurableChatServer
-from chatlib.exercises.delivery import SOLUTION, send_once_exercise
+from chatlib.exercises.delivery import (
+    SOLUTION,
+    WELCOME_SOLUTION,
+    send_once_exercise,
+    welcome_back,
+)
 
 
 @pytest.fixture
@@ -53,4 +58,89 @@ async def test_the_stub_is_not_attempted(chat):
         raise NotImplementedError
 
     outcome = await send_once_exercise.check(send_once, *chat)
+    assert outcome.status == "not attempted"
+
+
+# --- welcome back ----------------------------------------------------------------------------
+async def welcome_check(installer):
+    try:
+        return await welcome_back.check(installer)
+    finally:
+        await stop_all()
+
+
+async def test_the_reference_welcome_is_correct():
+    namespace: dict = {}
+    exec(WELCOME_SOLUTION, namespace)
+    outcome = await welcome_check(namespace["add_welcome"])
+    assert outcome.status == "correct", outcome
+
+
+async def test_a_welcome_that_ignores_recovery_is_incorrect():
+    def add_welcome(sio):
+        @sio.event
+        async def connect(sid, environ, auth):
+            await sio.emit("welcome", f"welcome, {(auth or {}).get('name', 'anonymous')}", to=sid)
+
+    outcome = await welcome_check(add_welcome)
+    assert outcome.status == "incorrect"
+    assert "vic got 'welcome, vic', expected 'welcome back, vic'" in outcome.message
+
+
+async def test_reading_the_pid_in_auth_as_recovered_is_incorrect():
+    def add_welcome(sio):
+        @sio.event
+        async def connect(sid, environ, auth):
+            auth = auth or {}
+            word = "welcome back" if "pid" in auth else "welcome"
+            await sio.emit("welcome", f"{word}, {auth.get('name', 'anonymous')}", to=sid)
+
+    outcome = await welcome_check(add_welcome)
+    assert outcome.status == "incorrect"
+    assert "left on purpose" in outcome.message
+    assert "uma got 'welcome back, uma', expected 'welcome, uma'" in outcome.message
+
+
+async def test_a_welcome_sent_to_everyone_is_incorrect():
+    def add_welcome(sio):
+        @sio.event
+        async def connect(sid, environ, auth):
+            word = "welcome back" if sio.recovered(sid) else "welcome"
+            await sio.emit("welcome", f"{word}, {(auth or {}).get('name', 'anonymous')}")
+
+    outcome = await welcome_check(add_welcome)
+    assert outcome.status == "incorrect"
+    assert "uma got 'welcome, uma', 'welcome, vic', expected 'welcome, uma'" in outcome.message
+
+
+async def test_a_handler_that_needs_auth_is_incorrect():
+    def add_welcome(sio):
+        @sio.event
+        async def connect(sid, environ, auth):
+            word = "welcome back" if sio.recovered(sid) else "welcome"
+            await sio.emit("welcome", f"{word}, {auth['name']}", to=sid)
+
+    outcome = await welcome_check(add_welcome)
+    assert outcome.status == "incorrect"
+    assert "a client without auth could not connect" in outcome.message
+
+
+async def test_a_handler_that_refuses_recovered_connections_is_incorrect():
+    def add_welcome(sio):
+        @sio.event
+        async def connect(sid, environ, auth):
+            if sio.recovered(sid):
+                return False
+            await sio.emit("welcome", f"welcome, {(auth or {}).get('name', 'anonymous')}", to=sid)
+
+    outcome = await welcome_check(add_welcome)
+    assert outcome.status == "incorrect"
+    assert "vic" in outcome.message and "recovered" in outcome.message
+
+
+async def test_the_welcome_stub_is_not_attempted():
+    def add_welcome(sio):
+        raise NotImplementedError
+
+    outcome = await welcome_check(add_welcome)
     assert outcome.status == "not attempted"
