@@ -7,9 +7,11 @@ from chatlib import stop_all
 from chatlib.durable.reliable import connect_durable_clients
 from chatlib.durable.server import DurableChatServer
 from chatlib.exercises.delivery import (
+    DEDUP_SOLUTION,
     SOLUTION,
     WELCOME_SOLUTION,
     send_once_exercise,
+    stored_once,
     welcome_back,
 )
 
@@ -144,3 +146,95 @@ async def test_the_welcome_stub_is_not_attempted():
 
     outcome = await welcome_check(add_welcome)
     assert outcome.status == "not attempted"
+
+
+# --- once per sender -------------------------------------------------------------------------
+async def dedup_check(installer):
+    try:
+        return await stored_once.check(installer)
+    finally:
+        await stop_all()
+
+
+def name_in_session(sio):
+    @sio.event
+    async def connect(sid, environ, auth):
+        await sio.save_session(sid, {"name": (auth or {}).get("name", "anonymous")})
+
+
+async def test_the_reference_dedup_is_correct():
+    namespace: dict = {}
+    exec(DEDUP_SOLUTION, namespace)
+    outcome = await dedup_check(namespace["add_dedup"])
+    assert outcome.status == "correct", outcome
+
+
+async def test_de_duplicating_by_the_offset_alone_is_incorrect():
+    def add_dedup(sio):
+        seen = set()
+
+        @sio.on("chat message")
+        async def chat_message(sid, msg, client_offset):
+            if client_offset in seen:  # the mistake: another sender's offset hides this message
+                return {"ok": True, "duplicate": True}
+            seen.add(client_offset)
+            await sio.emit("chat message", msg)
+            return {"ok": True}
+
+    outcome = await dedup_check(add_dedup)
+    assert outcome.status == "incorrect"
+    assert "when vic sent ('hey', 'm-1')" in outcome.message
+    assert "expected {'ok': True}" in outcome.message
+
+
+async def test_no_de_duplication_is_incorrect():
+    def add_dedup(sio):
+        @sio.on("chat message")
+        async def chat_message(sid, msg, client_offset):
+            await sio.emit("chat message", msg)
+            return {"ok": True}
+
+    outcome = await dedup_check(add_dedup)
+    assert outcome.status == "incorrect"
+    assert "again, a retry" in outcome.message
+
+
+async def test_a_retry_that_is_not_acknowledged_is_incorrect():
+    def add_dedup(sio):
+        name_in_session(sio)
+        seen = set()
+
+        @sio.on("chat message")
+        async def chat_message(sid, msg, client_offset):
+            key = ((await sio.get_session(sid))["name"], client_offset)
+            if key in seen:
+                return None  # the mistake: the sender hears nothing, and retries for ever
+            seen.add(key)
+            await sio.emit("chat message", msg)
+            return {"ok": True}
+
+    outcome = await dedup_check(add_dedup)
+    assert outcome.status == "incorrect"
+    assert "the acknowledgement was None" in outcome.message
+
+
+async def test_a_dedup_that_needs_auth_is_incorrect():
+    def add_dedup(sio):
+        @sio.event
+        async def connect(sid, environ, auth):
+            await sio.save_session(sid, {"name": auth["name"]})
+
+        seen = set()
+
+        @sio.on("chat message")
+        async def chat_message(sid, msg, client_offset):
+            key = ((await sio.get_session(sid))["name"], client_offset)
+            if key in seen:
+                return {"ok": True, "duplicate": True}
+            seen.add(key)
+            await sio.emit("chat message", msg)
+            return {"ok": True}
+
+    outcome = await dedup_check(add_dedup)
+    assert outcome.status == "incorrect"
+    assert "without auth" in outcome.message

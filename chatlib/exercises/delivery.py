@@ -1,4 +1,4 @@
-"""The delivery lesson's exercises: greet a recovered client, send so a retry is stored once.
+"""The delivery lesson's exercises: greet a recovered client; send, and store, a retry once.
 
 ``add_welcome(sio)`` (step 6) registers a connect handler. The check runs it
 on a server of its own with connection state recovery on: a client without
@@ -11,6 +11,11 @@ acknowledges late (so a first attempt always times out); the check then
 counts how many copies of the message the store holds. One copy and an
 acknowledgement: correct. Several copies: each attempt carried a new client
 offset, so the server could not tell a retry from a new message.
+
+``add_dedup(sio)`` (step 8, the server's side, in memory) must send each
+message on once per (sender, client offset): a retry is acknowledged as a
+duplicate and sent to nobody, while another sender's message that happens to
+use the same offset still goes out.
 """
 
 from __future__ import annotations
@@ -104,13 +109,13 @@ class _Wrong(Exception):
     """Ends the welcome check early: what went wrong, told as who got what."""
 
 
-def _welcomes(client: ChatClient, since: int) -> list[Any]:
-    """The first argument of each ``welcome`` event ``client`` received after ``since``.
+def _payloads(client: ChatClient, since: int, event: str) -> list[Any]:
+    """The first argument of each ``event`` that ``client`` received after ``since``.
 
     Only the first: an event that reaches a client before its CONNECT reply
     may still carry its recovery offset as one more argument.
     """
-    return [m.data[0] if m.data else None for m in client.inbox[since:] if m.event == "welcome"]
+    return [m.data[0] if m.data else None for m in client.inbox[since:] if m.event == event]
 
 
 def _compare(step: str, expected: dict[str, list[str]], got: dict[str, list[Any]]) -> None:
@@ -124,8 +129,8 @@ def _compare(step: str, expected: dict[str, list[str]], got: dict[str, list[Any]
         raise _Wrong(f"{step}: " + "; ".join(wrong))
 
 
-class _WelcomeTrial:
-    """The check's story: its recovering server, its clients, what each got since last asked."""
+class _Trial:
+    """A check's story: its server, its clients, what each got since last asked."""
 
     def __init__(self, server: EmbeddedServer) -> None:
         self.server = server
@@ -162,13 +167,13 @@ class _WelcomeTrial:
             self.fail_on_handler_error()
             raise _Wrong(f"{client.name} could not come back: was it refused?") from None
 
-    async def expect(self, step: str, expected: dict[str, list[str]]) -> None:
-        """After ``step``, each client got exactly these welcomes (and nothing else named)."""
+    async def expect(self, step: str, event: str, expected: dict[str, list[str]]) -> None:
+        """After ``step``, each client got exactly these ``event`` payloads (unnamed: none)."""
         await settle(self.server, [c for c in self.clients.values() if c.connected])
         self.fail_on_handler_error()
         got = {}
         for name, client in self.clients.items():
-            got[name] = _welcomes(client, self._seen[name])
+            got[name] = _payloads(client, self._seen[name], event)
             self._seen[name] = len(client.inbox)
         _compare(step, {name: expected.get(name, []) for name in self.clients}, got)
 
@@ -200,13 +205,13 @@ async def _welcome_from_a_client_without_auth(server: EmbeddedServer) -> None:
         await nameless.disconnect()
 
 
-async def _welcome_story(trial: _WelcomeTrial) -> str:
+async def _welcome_story(trial: _Trial) -> str:
     server = trial.server
     await _welcome_from_a_client_without_auth(server)
     uma = await trial.join("uma")
     vic = await trial.join("vic")
     await trial.expect(
-        "when uma and vic connected", {"uma": ["welcome, uma"], "vic": ["welcome, vic"]}
+        "when uma and vic connected", "welcome", {"uma": ["welcome, uma"], "vic": ["welcome, vic"]}
     )
 
     connects = len(server.log.lines("connect"))
@@ -215,7 +220,9 @@ async def _welcome_story(trial: _WelcomeTrial) -> str:
     await trial.came_back(vic, connects)
     if not (vic.recovered and vic.get_sid() == vic_sid):
         raise _Wrong("vic's lost connection was not recovered: did the connect handler refuse it?")
-    await trial.expect("when vic's lost connection was recovered", {"vic": ["welcome back, vic"]})
+    await trial.expect(
+        "when vic's lost connection was recovered", "welcome", {"vic": ["welcome back, vic"]}
+    )
 
     await uma.disconnect()  # left on purpose: the next connection is a new one
     await uma.connect(server.url, wait_timeout=WELCOME_WAIT)
@@ -223,6 +230,7 @@ async def _welcome_story(trial: _WelcomeTrial) -> str:
         raise _Wrong("uma's second connection was recovered, but she had left on purpose")
     await trial.expect(
         "when uma left on purpose and connected again (her client still sent its pid)",
+        "welcome",
         {"uma": ["welcome, uma"]},
     )
     return (
@@ -231,19 +239,28 @@ async def _welcome_story(trial: _WelcomeTrial) -> str:
     )
 
 
-async def _check_welcome_back(answer: Callable[[socketio.AsyncServer], Any]) -> Outcome:
-    server = EmbeddedServer("exercise", recovery=Recovery(max_disconnection=5))
+async def _run(
+    story: Callable[[_Trial], Awaitable[str]],
+    answer: Callable[[socketio.AsyncServer], Any],
+    **server_options: Any,
+) -> Outcome:
+    """Install ``answer`` on a fresh server called "exercise"; play ``story`` against it."""
+    server = EmbeddedServer("exercise", **server_options)
     try:
         async with server:
             installed = answer(server.sio)
             if inspect.isawaitable(installed):
                 await installed
             try:
-                return Outcome(CORRECT, await _welcome_story(_WelcomeTrial(server)))
+                return Outcome(CORRECT, await story(_Trial(server)))
             except _Wrong as wrong:
                 return Outcome(INCORRECT, str(wrong))
     finally:
         server.errors.clear()  # the learner's mistakes are the verdict, not a lesson failure
+
+
+async def _check_welcome_back(answer: Callable[[socketio.AsyncServer], Any]) -> Outcome:
+    return await _run(_welcome_story, answer, recovery=Recovery(max_disconnection=5))
 
 
 WELCOME_SOLUTION = """\
@@ -267,4 +284,99 @@ welcome_back = Exercise(
         "the name as `(auth or {}).get('name', 'anonymous')`."
     ),
     solution=WELCOME_SOLUTION,
+)
+
+
+# --- stored once per sender: a handler that de-duplicates by (sender, client offset) --------
+async def _acknowledged(client: Any, who: str, text: str, offset: str) -> Any:
+    try:
+        return await client.call("chat message", (text, offset), timeout=WELCOME_WAIT)
+    except exceptions.TimeoutError:
+        raise _Wrong(
+            f"{who}'s ({text!r}, {offset!r}) got no acknowledgement: return the answer, "
+            "for a repeat too (or the sender keeps retrying)"
+        ) from None
+
+
+def _expect_ack(step: str, ack: Any, duplicate: bool) -> None:
+    want = {"ok": True, "duplicate": True} if duplicate else {"ok": True}
+    if (
+        not isinstance(ack, dict)
+        or ack.get("ok") is not True
+        or bool(ack.get("duplicate")) != duplicate
+    ):
+        raise _Wrong(f"{step}: the acknowledgement was {ack!r}, expected {want!r}")
+
+
+async def _dedup_story(trial: _Trial) -> str:
+    await trial.join("uma")
+    await trial.join("vic")
+    uma, vic = trial.clients["uma"], trial.clients["vic"]
+    everyone = {"uma": ["hi"], "vic": ["hi"]}
+
+    step = "when uma sent ('hi', 'm-1')"
+    _expect_ack(step, await _acknowledged(uma, "uma", "hi", "m-1"), duplicate=False)
+    await trial.expect(step, "chat message", everyone)
+
+    step = "when uma sent ('hi', 'm-1') again, a retry"
+    _expect_ack(step, await _acknowledged(uma, "uma", "hi", "m-1"), duplicate=True)
+    await trial.expect(step, "chat message", {})
+
+    step = "when vic sent ('hey', 'm-1'): the same offset from another sender"
+    _expect_ack(step, await _acknowledged(vic, "vic", "hey", "m-1"), duplicate=False)
+    await trial.expect(step, "chat message", {"uma": ["hey"], "vic": ["hey"]})
+
+    nameless = socketio.AsyncClient(handle_sigint=False, reconnection=False)
+    try:
+        await nameless.connect(
+            trial.server.url, transports=["websocket"], wait_timeout=WELCOME_WAIT
+        )
+    except exceptions.ConnectionError:
+        trial.fail_on_handler_error()
+        raise _Wrong("a client without auth could not connect: auth is None then") from None
+    try:
+        step = "when a client without auth sent ('psst', 'm-1')"
+        ack = await _acknowledged(nameless, "a client without auth", "psst", "m-1")
+        _expect_ack(step, ack, duplicate=False)
+        await trial.expect(step, "chat message", {"uma": ["psst"], "vic": ["psst"]})
+    finally:
+        await nameless.disconnect()
+    return (
+        "each message went to everyone once; uma's retry was acknowledged as a duplicate and "
+        "sent to nobody; vic's message with the same offset, another sender's, went out"
+    )
+
+
+async def _check_stored_once(answer: Callable[[socketio.AsyncServer], Any]) -> Outcome:
+    return await _run(_dedup_story, answer)
+
+
+DEDUP_SOLUTION = """\
+def add_dedup(sio):
+    seen = set()  # (sender, client offset) of every message sent on; a database column in step 8
+
+    @sio.event
+    async def connect(sid, environ, auth):
+        await sio.save_session(sid, {"name": (auth or {}).get("name", "anonymous")})
+
+    @sio.on("chat message")
+    async def chat_message(sid, msg, client_offset):
+        sender = (await sio.get_session(sid))["name"]
+        if (sender, client_offset) in seen:
+            return {"ok": True, "duplicate": True}   # acknowledged again, not sent again
+        seen.add((sender, client_offset))
+        await sio.emit("chat message", msg)
+        return {"ok": True}
+"""
+
+stored_once = Exercise(
+    "once per sender",
+    _check_stored_once,
+    hint=(
+        "Keep a set of (sender's name, client offset) pairs. The name comes from `auth` in the "
+        "connect handler (save it with `sio.save_session`; `auth` may be None). A pair already "
+        "in the set is a retry: answer {'ok': True, 'duplicate': True} and emit nothing. Why "
+        "the sender's name and not the offset alone?"
+    ),
+    solution=DEDUP_SOLUTION,
 )
