@@ -2,6 +2,8 @@
 
 The toggle is the tutorial's step 6 button for any ``ChatClient`` pane; it
 only calls ``disconnect()`` and ``reconnect()``, which cells can call too.
+A ``RecoveryPane`` also says whether the client's connection is a recovered
+one, as the tutorial's page does with ``socket.recovered``.
 A ``DurablePane`` shows what a ``DurableClient`` displays (each stored message
 once, with its id) rather than every packet, so a retried or replayed message
 visibly appears once.
@@ -84,6 +86,41 @@ def add_toggles(stage: Stage) -> Stage:
     for pane in stage.panes:
         add_toggle(pane)
     return stage
+
+
+class RecoveryPane(ClientPane):
+    """A client's pane that also tells a recovered connection from a new one.
+
+    With connection state recovery on, a client cut off for a moment comes back
+    with its old sid and the messages it missed; only ``client.recovered`` says
+    so, since the messages look the same either way.
+    """
+
+    def connection_kind(self) -> str:
+        """ "recovered" or "new" for a connected client; "" while it is not connected."""
+        if not self.client.connected:
+            return ""
+        return "recovered" if self.client.recovered else "new"
+
+    def refresh(self) -> None:
+        super().refresh()
+        kind = self.connection_kind()
+        if kind:
+            self.header.value += f"<br><small>connection: {kind}</small>"
+
+    def __repr__(self) -> str:
+        return f"RecoveryPane({self.client.name})"
+
+
+class RecoveryStage(Stage):
+    """Panes that mark a recovered connection, each with a Disconnect/Connect toggle."""
+
+    pane_class = RecoveryPane
+
+    def __init__(self, server: Any, clients: Sequence[ChatClient]) -> None:
+        super().__init__(server, clients)
+        for pane in self.panes:
+            add_toggle(pane)
 
 
 class DurablePane(ClientPane):
