@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import socketio
 from socketio import exceptions
 
+from ._engine.client import EngineClient
 from .facts import FactLog, sequence
 from .log import describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS
@@ -41,7 +41,7 @@ class Message:
         return f"{arrow} {self.event} {describe(self.data)}{where}"
 
 
-class ChatClient(socketio.AsyncClient):
+class ChatClient(EngineClient):
     """An ``AsyncClient`` named ``name`` that keeps its inbox and outbox.
 
     Defaults suit a notebook: no SIGINT handler (Interrupt must not kill the
@@ -185,23 +185,22 @@ class ChatClient(socketio.AsyncClient):
         await self.emit("chat message", text)
 
     # --- receiving ---------------------------------------------------------
-    async def _handle_event(self, namespace: str | None, id: Any, data: list[Any]) -> None:
-        namespace = namespace or "/"
+    def on_event_packet(self, namespace: str, data: list[Any]) -> bool:
         event, args = data[0], tuple(data[1:])
         if event == MARKER_EVENT:
             waiter = self._marker_waiters.pop(args[0] if args else "", None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
-            return
+            return False
         self.inbox.append(Message(next(_sequence), True, event, args, namespace))
         self._notify()
-        await super()._handle_event(namespace, id, data)
+        return super().on_event_packet(namespace, data)
 
-    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+    async def on_handler(self, event: str, namespace: str, args: tuple[Any, ...]) -> Any:
         if event == "connect_error":
             self.connect_errors.append(args[0] if len(args) == 1 else args)
         try:
-            return await super()._trigger_event(event, namespace, *args)
+            return await super().on_handler(event, namespace, args)
         finally:
             if event in ("connect", "disconnect", "connect_error"):
                 self._notify()

@@ -16,12 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import socketio
-from engineio import async_socket as engineio_async_socket
 from socketio import exceptions
 
+from ._engine.server import EngineServer
 from .facts import FactLog, audience
-from .fanout import QuickPollSocket
 from .log import ServerLog, describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS, SETTLE_EVENT
 
@@ -48,8 +46,12 @@ class HandlerError:
         return f"{self.server}: handler for {self.event!r} ({where}) raised {self.error}"
 
 
-class ObservedServer(socketio.AsyncServer):
-    """A python-socketio ``AsyncServer`` whose behaviour is visible and checkable."""
+class ObservedServer(EngineServer):
+    """A python-socketio ``AsyncServer`` whose behaviour is visible and checkable.
+
+    It watches handlers through ``EngineServer``'s ``on_handler`` hook, so a
+    handler registered any way (function, ``'*'``, namespace class) is seen.
+    """
 
     def __init__(self, *args: Any, name: str = "server", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -199,7 +201,7 @@ class ObservedServer(socketio.AsyncServer):
         return sorted(self._names.get((namespace, item), f"room {item!r}") for item in items)
 
     # --- handlers, guarded -------------------------------------------------
-    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+    async def on_handler(self, event: str, namespace: str, args: tuple[Any, ...]) -> Any:
         if event == SETTLE_EVENT:
             return True
         if event == "connect":
@@ -221,7 +223,7 @@ class ObservedServer(socketio.AsyncServer):
         self._busy += 1
         self._idle.clear()
         try:
-            return await super()._trigger_event(event, namespace, *args)
+            return await self.run_handler(event, namespace, args)
         except Exception as exc:
             self._record_error(event, namespace, who, exc)
             return self.not_handled
@@ -237,7 +239,7 @@ class ObservedServer(socketio.AsyncServer):
             self._names[(namespace, sid)] = auth["name"][:40]
         who = self.name_of(sid, namespace)
         try:
-            result = await super()._trigger_event("connect", namespace, sid, *rest)
+            result = await self.run_handler("connect", namespace, (sid, *rest))
         except exceptions.ConnectionRefusedError as exc:
             self.log.add("connect", f"{who} refused on {namespace}: {exc.error_args['message']}")
             self._names.pop((namespace, sid), None)
@@ -262,7 +264,7 @@ class ObservedServer(socketio.AsyncServer):
             # python-socketio already retries a legacy one-argument handler inside this call,
             # so a TypeError here is a real failure (e.g. a client emitted 'disconnect'
             # itself, without a reason): record it like any other handler error.
-            return await super()._trigger_event("disconnect", namespace, sid, *rest)
+            return await self.run_handler("disconnect", namespace, (sid, *rest))
         except Exception as exc:
             self._record_error("disconnect", namespace, who, exc)
             return None
@@ -275,13 +277,6 @@ class ObservedServer(socketio.AsyncServer):
         error = HandlerError(self.name, event, namespace, who, f"{type(exc).__name__}: {exc}")
         self.errors.append(error)
         self.log.add("error", f"error in handler {event!r} ({who}): {error.error}")
-
-    # --- transport ----------------------------------------------------------
-    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
-        socket = self.eio.sockets.get(eio_sid)
-        if socket is not None and type(socket) is engineio_async_socket.AsyncSocket:
-            socket.__class__ = QuickPollSocket
-        return await super()._handle_eio_connect(eio_sid, environ)
 
     # --- the barrier -------------------------------------------------------
     async def wait_idle(self, timeout: float) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from .. import chat
+from .._engine.managers import room_table
 from ..heartbeat import add_ping_options, ping_options
 from ..server import EmbeddedServer
 from .access import TokenGate, choose_token, is_loopback, join_url, reachable_hosts
@@ -115,7 +116,7 @@ class Classroom:
     def rooms(self) -> dict[str, list[str]]:
         """Each room of the main namespace and the sorted names in it."""
         rooms: dict[str, list[str]] = {}
-        for room in list(self.sio.manager.rooms.get("/", {})):
+        for room in list(room_table(self.sio.manager, "/")):
             if room is None or self.sio.manager.is_sid_room("/", room):
                 continue
             members = self.sio.manager.get_participants("/", room)
