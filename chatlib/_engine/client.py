@@ -21,9 +21,15 @@ from typing import Any
 
 import socketio
 
+from .versions import check_versions
+
 
 class EngineClient(socketio.AsyncClient):
     """An ``AsyncClient`` whose packets and handler calls reach overridable hooks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        check_versions()
+        super().__init__(*args, **kwargs)
 
     def on_event_packet(self, namespace: str, data: list[Any]) -> bool:
         """An EVENT packet ``[event, *args]`` as it is read; False swallows it.

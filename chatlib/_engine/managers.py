@@ -4,7 +4,7 @@ python-socketio documents a manager's constructor and ``emit``; ``rooms(sid)``
 and ``get_participants`` answer for one socket or one room. Nothing public
 lists every room of a namespace, starts a pub/sub manager's listener before
 the first client connects, or closes its connections to the queue. These
-functions do, with the attributes python-socketio 5.16 to 5.18 keep them in;
+functions do, with the attributes python-socketio 5.12 to 5.18 keep them in;
 ``tests/test_engine_contract.py`` pins each one.
 """
 

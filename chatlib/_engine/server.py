@@ -28,6 +28,7 @@ from engineio import async_socket as engineio_async_socket
 from socketio import packet
 
 from .quickpoll import QuickPollSocket
+from .versions import check_versions
 
 MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 """What python-socketio raises while decoding a packet that is not Socket.IO."""
@@ -35,6 +36,10 @@ MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 class EngineServer(socketio.AsyncServer):
     """An ``AsyncServer`` whose handler calls and packets reach overridable hooks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        check_versions()
+        super().__init__(*args, **kwargs)
 
     # --- hooks ---------------------------------------------------------------
     async def on_handler(self, event: str, namespace: str, args: tuple[Any, ...]) -> Any:
