@@ -37,7 +37,7 @@ notebooks: setup
 	  notebooks/*.ipynb
 
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -68,7 +68,7 @@ class ChatClient(EngineClient):
         return f"<ChatClient {self.name} ({state})>"
 
     # --- connecting --------------------------------------------------------
-    async def connect(  # type: ignore[override]
+    async def connect(
         self,
         url: str,
         *,
@@ -109,7 +109,7 @@ class ChatClient(EngineClient):
         self._notify()
 
     # --- sending -----------------------------------------------------------
-    async def emit(  # type: ignore[override]
+    async def emit(
         self, event: str, data: Any = None, namespace: str | None = None, callback: Any = None
     ) -> None:
         if event in RESERVED_EVENTS:
@@ -130,7 +130,7 @@ class ChatClient(EngineClient):
             self._notify()
         await super().emit(event, data, namespace=namespace, callback=callback)
 
-    async def call(  # type: ignore[override]
+    async def call(
         self, event: str, data: Any = None, namespace: str | None = None, timeout: float = 60
     ) -> Any:
         """``AsyncClient.call``, plus a ``timeout`` fact when the server never answers."""
@@ -168,15 +168,15 @@ class ChatClient(EngineClient):
 
         if inspect.iscoroutinefunction(callback):  # the client awaits only coroutine functions
 
-            async def acked(*args: Any) -> Any:
+            async def acked_async(*args: Any) -> Any:
                 record(args)
                 return await callback(*args)
 
-        else:
+            return acked_async
 
-            def acked(*args: Any) -> Any:
-                record(args)
-                return callback(*args)
+        def acked(*args: Any) -> Any:
+            record(args)
+            return callback(*args)
 
         return acked
 

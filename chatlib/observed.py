@@ -78,7 +78,7 @@ class ObservedServer(EngineServer):
         return None
 
     # --- emits and rooms, logged -------------------------------------------
-    async def emit(  # type: ignore[override]
+    async def emit(
         self,
         event: str,
         data: Any = None,

@@ -77,7 +77,7 @@ class ClassroomServer(ObservedServer):
             raise exceptions.ConnectionRefusedError(message) from None
         try:
             result = await super().on_handler(
-                "connect", namespace, (sid, environ, {**auth, "name": name})
+                "connect", namespace, (sid, environ, {**(auth or {}), "name": name})
             )
         except BaseException:
             if claimed:

@@ -88,7 +88,7 @@ class Classroom:
             cors_allowed_origins=cors_allowed_origins,
             **server_options,
         )
-        self.sio: ClassroomServer = self.server.sio  # type: ignore[assignment]
+        self.sio: ClassroomServer = self.server.sio
         self.conversation: deque[ClassMessage] = deque(maxlen=HISTORY)
         self.server.app.router.add_get("/", _page)
         if chat.LOCAL_CLIENT.is_file():

@@ -177,7 +177,7 @@ class Inspector:
             raise ValueError("emit to a socket or to a room: give exactly one of them")
         if socket is not None:
             server, to = self._find(socket, namespace, node)
-        else:
+        elif room is not None:
             server, to = self.node(node), room
         await server.emit(event, data, to=to, namespace=namespace)
 

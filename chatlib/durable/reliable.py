@@ -72,7 +72,7 @@ class DurableClient(ChatClient):
         self._counter = itertools.count(1)
         self._online = asyncio.Event()
 
-    async def connect(self, url: str, *, auth: Any = None, **options: Any) -> None:  # type: ignore[override]
+    async def connect(self, url: str, *, auth: Any = None, **options: Any) -> None:
         """Connect; every (re)connect sends the last server offset this client has shown.
 
         python-socketio's reconnection calls ``connect`` again with the ``auth``

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from ..delivery import settle
 from .scaffold import INCORRECT, Exercise, Outcome, compare_receivers
+
+if TYPE_CHECKING:
+    from ..classroom.session import Classroom
+    from ..classroom.student import ClassroomPane
 
 BREAKOUT = "our group only"
 
 
 async def _check_breakout(
-    answer: Callable[..., Awaitable[None]], classroom, ada, bob, cy
+    answer: Callable[..., Awaitable[None]],
+    classroom: Classroom,
+    ada: ClassroomPane,
+    bob: ClassroomPane,
+    cy: ClassroomPane,
 ) -> Outcome:
     """Run the learner's ``answer(ada, bob, cy)``; correct when only ada and bob get the message."""
     await settle(classroom.server, ada.client, bob.client, cy.client)

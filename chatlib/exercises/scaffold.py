@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
+Status = Literal["correct", "incorrect", "not attempted"]
+CORRECT: Status = "correct"
+INCORRECT: Status = "incorrect"
+NOT_ATTEMPTED: Status = "not attempted"
 
 Checker = Callable[..., Awaitable["Outcome"]]
 
@@ -22,7 +25,7 @@ Checker = Callable[..., Awaitable["Outcome"]]
 class Outcome:
     """The verdict of one check; its text is what the notebook prints."""
 
-    status: str
+    status: Status
     message: str = ""
 
     def __str__(self) -> str:

@@ -98,6 +98,8 @@ class Cluster:
                 if ready is not None:
                     await asyncio.wait_for(ready(), timeout)
             return
+        if self.redis_url is None:
+            raise RuntimeError("a cluster without Redis and without a manager factory")
         await wait_for_subscribers(self.redis_url, self.channel, len(running), timeout)
 
     async def stop(self) -> None:
@@ -116,11 +118,11 @@ class Node(EmbeddedServer):
     client fetches the goodbye, and a client that went away never will.
     """
 
-    async def stop(self) -> None:
+    async def stop(self, *, crash: bool = False) -> None:
         for socket in list(self.sio.eio.sockets.values()):
             if not socket.upgraded:  # still on long-polling
                 await socket.close(wait=False, abort=True)
-        await super().stop()
+        await super().stop(crash=crash)
         await close_queue(self.sio.manager)
 
 
