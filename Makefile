@@ -53,7 +53,7 @@ notebooks: lab-setup
 	  notebooks/*.ipynb
 
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -16,7 +16,7 @@ from typing import Any
 
 from socketio import exceptions
 
-from ._recovery_wire import RecoveringClient
+from ._engine.recovery import RecoveringClient
 from .facts import FactLog, sequence
 from .log import describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS
@@ -71,7 +71,7 @@ class ChatClient(RecoveringClient):
         return f"<ChatClient {self.name} ({state})>"
 
     # --- connecting --------------------------------------------------------
-    async def connect(  # type: ignore[override]
+    async def connect(
         self,
         url: str,
         *,
@@ -112,7 +112,7 @@ class ChatClient(RecoveringClient):
         self._notify()
 
     # --- sending -----------------------------------------------------------
-    async def emit(  # type: ignore[override]
+    async def emit(
         self, event: str, data: Any = None, namespace: str | None = None, callback: Any = None
     ) -> None:
         if event in RESERVED_EVENTS:
@@ -133,7 +133,7 @@ class ChatClient(RecoveringClient):
             self._notify()
         await super().emit(event, data, namespace=namespace, callback=callback)
 
-    async def call(  # type: ignore[override]
+    async def call(
         self, event: str, data: Any = None, namespace: str | None = None, timeout: float = 60
     ) -> Any:
         """``AsyncClient.call``, plus a ``timeout`` fact when the server never answers."""
@@ -171,15 +171,15 @@ class ChatClient(RecoveringClient):
 
         if inspect.iscoroutinefunction(callback):  # the client awaits only coroutine functions
 
-            async def acked(*args: Any) -> Any:
+            async def acked_async(*args: Any) -> Any:
                 record(args)
                 return await callback(*args)
 
-        else:
+            return acked_async
 
-            def acked(*args: Any) -> Any:
-                record(args)
-                return callback(*args)
+        def acked(*args: Any) -> Any:
+            record(args)
+            return callback(*args)
 
         return acked
 
@@ -188,24 +188,22 @@ class ChatClient(RecoveringClient):
         await self.emit("chat message", text)
 
     # --- receiving ---------------------------------------------------------
-    async def _handle_event(self, namespace: str | None, id: Any, data: list[Any]) -> None:
-        namespace = namespace or "/"
-        data = self._take_offset(namespace, id, data)
+    def on_event_packet(self, namespace: str, data: list[Any]) -> bool:
         event, args = data[0], tuple(data[1:])
         if event == MARKER_EVENT:
             waiter = self._marker_waiters.pop(args[0] if args else "", None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
-            return
+            return False
         self.inbox.append(Message(next(_sequence), True, event, args, namespace))
         self._notify()
-        await super()._handle_event(namespace, id, data)
+        return super().on_event_packet(namespace, data)
 
-    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+    async def on_handler(self, event: str, namespace: str, args: tuple[Any, ...]) -> Any:
         if event == "connect_error":
             self.connect_errors.append(args[0] if len(args) == 1 else args)
         try:
-            return await super()._trigger_event(event, namespace, *args)
+            return await super().on_handler(event, namespace, args)
         finally:
             if event in ("connect", "disconnect", "connect_error"):
                 self._notify()

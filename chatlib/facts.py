@@ -14,12 +14,16 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 sequence = itertools.count()
 """One counter for messages and facts: their ``seq`` orders them against each other."""
 
 FactListener = Callable[["Fact"], None]
+
+
+FactKind = Literal["connect", "disconnect", "received", "emit", "room", "ack", "timeout"]
+"""What a ``Fact`` records; see ``Fact``."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Fact:
     """
 
     seq: int
-    kind: str
+    kind: FactKind
     node: str
     namespace: str = "/"
     event: str = ""
@@ -63,7 +67,7 @@ class FactLog:
         self._facts: deque[Fact] = deque(maxlen=maxlen)
         self._listeners: list[FactListener] = []
 
-    def add(self, kind: str, node: str, **fields: object) -> Fact:
+    def add(self, kind: FactKind, node: str, **fields: object) -> Fact:
         fact = Fact(next(sequence), kind, node, **fields)  # type: ignore[arg-type]
         self._facts.append(fact)
         for listener in list(self._listeners):

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from engineio import async_socket as engineio_async_socket
-from engineio import exceptions as engineio_exceptions
 from engineio import packet as eio_packet
 from socketio import AsyncManager, AsyncRedisManager, packet
 
@@ -50,7 +48,7 @@ class FanoutManager(AsyncManager):
                 to=to, **kwargs,
             )  # fmt: skip
             return
-        if namespace not in self.rooms:
+        if namespace not in self.get_namespaces():
             return
         skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
         frames = self._frames(event, data, namespace)
@@ -84,93 +82,3 @@ class FanoutRedisManager(AsyncRedisManager, FanoutManager):
     Redis, hands it to ``super().emit``: by this class's method order, that is
     ``FanoutManager.emit`` rather than the one-task-per-receiver original.
     """
-
-
-DIRECT_WRITE_LIMIT = 16 * 1024
-"""Largest frame written directly; with an empty buffer it cannot fill the transport
-to its high-water mark, so writing it never waits for the client to read."""
-
-
-class QuickPollSocket(engineio_async_socket.AsyncSocket):
-    """An Engine.IO socket that writes chat frames straight to an idle WebSocket.
-
-    Stock sockets put every packet in a queue that a writer task drains: per
-    delivery a queue put, a task wake-up and, on Python 3.11, a new task
-    inside ``asyncio.wait_for``. When the socket is on WebSocket, its queue
-    is empty and its writer is waiting, nothing can be ahead of a packet,
-    so it is written at once; the frame enters the transport's buffer before
-    any other send can run, which keeps the order of the wire. A slow reader
-    (bytes still buffered for it) or a large frame takes the queue as usual,
-    so one client can never hold up a broadcast to the others; the writer
-    waits with ``asyncio.timeout``, which needs no task.
-
-    Only Socket.IO payloads (Engine.IO MESSAGE packets) take the direct path.
-    Engine.IO's own packets (PING, NOOP, CLOSE) always go through the queue:
-    the writer gives up on a socket whose queue stays empty for
-    ``ping_interval + ping_timeout``, and the ping that engine.io sends every
-    ``ping_interval`` is what keeps a live connection's writer fed. A ping
-    written around the queue would starve it, and every WebSocket would be
-    dropped 45 s after it connected.
-    """
-
-    _websocket: Any = None
-    _writer_waiting = False
-
-    async def _websocket_handler(self, ws: Any) -> Any:
-        self._websocket = ws
-        try:
-            return await super()._websocket_handler(ws)
-        finally:
-            self._websocket = None
-
-    async def send(self, pkt: Any) -> None:
-        ws = self._websocket
-        if (
-            pkt.packet_type != eio_packet.MESSAGE  # engine.io's own packets: its own path
-            or ws is None
-            or not self._writer_waiting
-            or not self.upgraded
-            or self.closing
-        ):
-            return await super().send(pkt)
-        encoded = pkt.encode()
-        transport = ws.environ["aiohttp.request"].transport
-        if (
-            not self.queue.empty()
-            or len(encoded) > DIRECT_WRITE_LIMIT
-            or transport is None
-            or transport.get_write_buffer_size()  # a slow reader: let its writer wait, not us
-        ):
-            return await super().send(pkt)
-        if not await self.check_ping_timeout():
-            return None
-        try:
-            await ws.send(encoded)
-        except Exception:  # the connection is gone: a lost transport, not a goodbye
-            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
-            return None
-        shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data  # as engine.io logs it
-        self.server.logger.info("%s: Sending packet MESSAGE data %s", self.sid, shown)
-        return None
-
-    async def poll(self) -> list[Any]:
-        self._writer_waiting = True
-        try:
-            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
-                first = await self.queue.get()
-        except (TimeoutError, asyncio.CancelledError):
-            raise engineio_exceptions.QueueEmpty() from None
-        finally:
-            self._writer_waiting = False
-        self.queue.task_done()
-        if first is None:
-            return []
-        packets = [first]
-        while not self.queue.empty():
-            pkt = self.queue.get_nowait()
-            self.queue.task_done()
-            if pkt is None:  # closing: leave the marker for the next poll
-                self.queue.put_nowait(None)
-                break
-            packets.append(pkt)
-        return packets

@@ -9,6 +9,7 @@ them short, and so does anyone watching the pings go by.
 from __future__ import annotations
 
 import argparse
+from typing import TypedDict
 
 
 def seconds(text: str) -> int:
@@ -38,7 +39,18 @@ def add_ping_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def ping_options(args: argparse.Namespace) -> dict[str, int]:
+class PingOptions(TypedDict, total=False):
+    """The ping settings given, as ``AsyncServer`` keyword arguments (absent: its default)."""
+
+    ping_interval: int
+    ping_timeout: int
+
+
+def ping_options(args: argparse.Namespace) -> PingOptions:
     """The ping settings given on the command line, as ``AsyncServer`` keyword arguments."""
-    given = {"ping_interval": args.ping_interval, "ping_timeout": args.ping_timeout}
-    return {option: value for option, value in given.items() if value is not None}
+    options = PingOptions()
+    if args.ping_interval is not None:
+        options["ping_interval"] = args.ping_interval
+    if args.ping_timeout is not None:
+        options["ping_timeout"] = args.ping_timeout
+    return options

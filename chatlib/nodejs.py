@@ -208,7 +208,8 @@ class NodeServer:
             f"the Node server {self.name!r} stopped: {why}"
             + (f"\n{stderr}" if stderr and "uncaught" not in why else "")
         )
-        for waiter in [self._listening, *self._replies.values()]:
+        waiters: list[asyncio.Future[Any]] = [self._listening, *self._replies.values()]
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_exception(error)
         self._replies.clear()

@@ -19,12 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engineio import async_socket as engineio_async_socket
 from socketio import exceptions
 
-from ._recovery_wire import RecoveringServer
+from ._engine.recovery import RecoveringServer
 from .facts import FactLog, audience
-from .fanout import QuickPollSocket
 from .log import ServerLog, describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS, SETTLE_EVENT
 
@@ -59,6 +57,8 @@ class HandlerError:
 class ObservedServer(RecoveringServer):
     """A python-socketio ``AsyncServer`` whose behaviour is visible and checkable.
 
+    It watches handlers through ``EngineServer``'s ``on_handler`` hook, so a
+    handler registered any way (function, ``'*'``, namespace class) is seen.
     ``recovery=Recovery(...)`` turns on connection state recovery (see
     ``chatlib.recovery``); a recovered connection is logged as such.
     """
@@ -97,7 +97,7 @@ class ObservedServer(RecoveringServer):
         return super().on(event, handler, namespace=namespace)
 
     # --- emits and rooms, logged -------------------------------------------
-    async def emit(  # type: ignore[override]
+    async def emit(
         self,
         event: str,
         data: Any = None,
@@ -221,7 +221,7 @@ class ObservedServer(RecoveringServer):
         return sorted(self._names.get((namespace, item), f"room {item!r}") for item in items)
 
     # --- handlers, guarded -------------------------------------------------
-    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+    async def on_handler(self, event: str, namespace: str, args: tuple[Any, ...]) -> Any:
         if event == SETTLE_EVENT:
             return True
         if event == "connect":
@@ -243,7 +243,7 @@ class ObservedServer(RecoveringServer):
         self._busy += 1
         self._idle.clear()
         try:
-            return await super()._trigger_event(event, namespace, *args)
+            return await self.run_handler(event, namespace, args)
         except Exception as exc:
             self._record_error(event, namespace, who, exc)
             return self.not_handled
@@ -259,7 +259,7 @@ class ObservedServer(RecoveringServer):
             self._names[(namespace, sid)] = auth["name"][:40]
         who = self.name_of(sid, namespace)
         try:
-            result = await super()._trigger_event("connect", namespace, sid, *rest)
+            result = await self.run_handler("connect", namespace, (sid, *rest))
         except exceptions.ConnectionRefusedError as exc:
             self.log.add("connect", f"{who} refused on {namespace}: {exc.error_args['message']}")
             self._names.pop((namespace, sid), None)
@@ -292,7 +292,7 @@ class ObservedServer(RecoveringServer):
             # python-socketio already retries a legacy one-argument handler inside this call,
             # so a TypeError here is a real failure (e.g. a client emitted 'disconnect'
             # itself, without a reason): record it like any other handler error.
-            return await super()._trigger_event("disconnect", namespace, sid, *rest)
+            return await self.run_handler("disconnect", namespace, (sid, *rest))
         except Exception as exc:
             self._record_error("disconnect", namespace, who, exc)
             return None
@@ -305,13 +305,6 @@ class ObservedServer(RecoveringServer):
         error = HandlerError(self.name, event, namespace, who, f"{type(exc).__name__}: {exc}")
         self.errors.append(error)
         self.log.add("error", f"error in handler {event!r} ({who}): {error.error}")
-
-    # --- transport ----------------------------------------------------------
-    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
-        socket = self.eio.sockets.get(eio_sid)
-        if socket is not None and type(socket) is engineio_async_socket.AsyncSocket:
-            socket.__class__ = QuickPollSocket
-        return await super()._handle_eio_connect(eio_sid, environ)
 
     # --- the barrier -------------------------------------------------------
     async def wait_idle(self, timeout: float) -> None:

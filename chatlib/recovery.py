@@ -25,7 +25,7 @@ handler is where a python-socketio app checks credentials, the job of Node's
 middlewares), so it runs only for fresh connections: the natural place for the
 tutorial's "not recovered: send what the client missed from the database".
 
-The hooks into python-socketio's private methods live in ``_recovery_wire``;
+The hooks into python-socketio's private methods live in ``chatlib._engine.recovery``;
 this module holds the decisions and the state, and touches no private name.
 
 What is the same as socket.io 4.8 (checked side by side, tests/test_recovery_node.py):

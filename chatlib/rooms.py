@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ._engine.managers import room_table
 from .chat import check_message
 from .observed import ObservedServer
 
@@ -24,10 +25,10 @@ MAX_ROOM_NAME = 40
 def room_members(sio: ObservedServer, namespace: str = "/") -> dict[str, list[str]]:
     """``{room: sorted member names}`` for ``namespace``, without each socket's own sid room.
 
-    Reads python-socketio's in-memory room table (``manager.rooms``), which
-    is local to this server process, like ``rooms(sid)`` itself.
+    Reads python-socketio's in-memory room table, which is local to this
+    server process, like ``rooms(sid)`` itself.
     """
-    table = sio.manager.rooms.get(namespace, {})
+    table = room_table(sio.manager, namespace)
     connected = table.get(None, {})
     members = {}
     for room, sids in table.items():
@@ -39,7 +40,7 @@ def room_members(sio: ObservedServer, namespace: str = "/") -> dict[str, list[st
 
 def connected_names(sio: ObservedServer, namespace: str = "/") -> list[str]:
     """Sorted names of every client connected to ``namespace`` on this server."""
-    connected = sio.manager.rooms.get(namespace, {}).get(None, {})
+    connected = room_table(sio.manager, namespace).get(None, {})
     return sorted(sio.name_of(sid, namespace) for sid in connected)
 
 

@@ -24,7 +24,7 @@ from .clients import ChatClient, disconnect_clients
 from .fanout import FanoutManager
 from .log import ServerLog
 from .observed import HandlerError, ObservedServer
-from .websocket import disable_websocket_compression
+from .websocket import decline_websocket_compression
 
 _running: dict[str, EmbeddedServer] = {}
 
@@ -65,9 +65,9 @@ class EmbeddedServer:
         self.port = port
         server_options.setdefault("client_manager", FanoutManager())
         self.sio = server_class(name=name, async_mode="aiohttp", **server_options)
-        if not websocket_compression:
-            disable_websocket_compression(self.sio.eio)
-        self.app = web.Application()
+        self.app = web.Application(
+            middlewares=[] if websocket_compression else [decline_websocket_compression]
+        )
         self.sio.attach(self.app)
         if chat_page:
             add_chat_page(self.app)

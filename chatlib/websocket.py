@@ -5,47 +5,26 @@ python-engineio's aiohttp driver opens every WebSocket with aiohttp's default
 ask for permessage-deflate, so each ~100-byte chat frame is deflated once per
 receiver: the largest single cost of a broadcast (see benchmarks/README.md).
 Node's socket.io leaves compression off by default; so does chatlib.
+
+aiohttp compresses only what the client offers in its handshake's
+``Sec-WebSocket-Extensions`` header. An aiohttp middleware that removes that
+header before engine.io sees the request means no offer, so no compression,
+with public API only and whatever websocket class engine.io uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiohttp.web import WebSocketResponse
-from engineio.async_drivers import aiohttp as engineio_aiohttp
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
 
 
-class UncompressedWebSocket(engineio_aiohttp.WebSocket):
-    """engineio's aiohttp WebSocket wrapper, answering without permessage-deflate.
-
-    Only ``__call__`` (the handshake) changes, so it also sits in front of a
-    subclass of engineio's wrapper that changes the rest (the classroom's
-    frame check is one).
-    """
-
-    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
-        self._sock = WebSocketResponse(
-            max_msg_size=self.server.max_http_buffer_size, compress=False
-        )
-        await self._sock.prepare(environ["aiohttp.request"])
-        self.environ = environ
-        await self.handler(self)
-        return self._sock
-
-
-def disable_websocket_compression(eio: Any) -> None:
-    """Make one Engine.IO server (``sio.eio``) open its WebSockets uncompressed.
-
-    Keeps whatever wrapper the server already uses (a subclass of engineio's)
-    behind the uncompressed handshake. The driver table is shared by every
-    server in the process, so this server gets a copy of its own.
-    """
-    current = eio._async["websocket"]
-    if issubclass(current, UncompressedWebSocket):
-        return
-    wrapper = (
-        UncompressedWebSocket
-        if current is engineio_aiohttp.WebSocket
-        else type(f"Uncompressed{current.__name__}", (UncompressedWebSocket, current), {})
-    )
-    eio._async = {**eio._async, "websocket": wrapper}
+@web.middleware
+async def decline_websocket_compression(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    """Hand ``request`` on without its WebSocket extension offer (permessage-deflate)."""
+    if hdrs.SEC_WEBSOCKET_EXTENSIONS in request.headers:
+        headers = request.headers.copy()
+        del headers[hdrs.SEC_WEBSOCKET_EXTENSIONS]
+        request = request.clone(headers=headers)
+    return await handler(request)

@@ -87,7 +87,8 @@ def reachable_hosts(host: str) -> list[str]:
     names = [socket.gethostname()]
     try:
         infos = socket.getaddrinfo(names[0], None, family=socket.AF_INET)
-        names += sorted({info[4][0] for info in infos if not is_loopback(info[4][0])})
+        addresses = {str(info[4][0]) for info in infos}
+        names += sorted(a for a in addresses if not is_loopback(a))
     except OSError:
         pass
     return [*names, "127.0.0.1"]

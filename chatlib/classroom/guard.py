@@ -11,31 +11,25 @@ as a handler could be silently undone. Here it cannot be:
   uses a reserved name, has no handler, or comes too fast (rate limit);
 - a malformed packet disconnects the client that sent it, and only that one.
 
-python-engineio 4.15 decodes a websocket frame outside its error handling: a
-frame that is not Engine.IO at all (``"x"``, an empty frame) ends its reader
-without closing the session, which then lingers, still "online", until the
-ping timeout, and holds up the server's shutdown. The websocket wrapper below
-checks each frame first and ends the session cleanly instead.
+It does all this through the hooks of ``chatlib._engine.server.EngineServer``
+(``ObservedServer``'s base): what it needs of python-socketio's internals is
+there, pinned by the contract tests. A WebSocket frame that is not Engine.IO
+at all ends that session cleanly (``chatlib._engine.frames``) instead of
+leaving it "online" until the ping timeout.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
 from typing import Any
 
-from aiohttp import WSCloseCode
-from engineio import packet as eio_packet
-from socketio import exceptions, packet
+from socketio import exceptions
 
+from .._engine.frames import close_on_bad_frames
 from ..observed import ObservedServer
 from ..protocol import INTERNAL_EVENTS, RESERVED_EVENTS
 from .access import TokenGate
 from .limits import Limits, RateLimit, check_name, name_key
-
-CLOSE_WAIT = 1.0
-"""Seconds a client that broke the protocol gets to answer the server's close."""
 
 
 class ClassroomServer(ObservedServer):
@@ -55,16 +49,16 @@ class ClassroomServer(ObservedServer):
         self.rate = RateLimit(self.limits.per_second, self.limits.burst)
         self.members: dict[str, str] = {}
         self._holders: dict[str, tuple[str, str]] = {}  # name_key -> (eio_sid, seat)
-        self.eio._async = {**self.eio._async, "websocket": _checked_websocket(self)}
+        close_on_bad_frames(self.eio, self._bad_frame)
 
     def online(self) -> list[str]:
         """Sorted display names of everyone connected."""
         return sorted(self.members.values())
 
     # --- connecting --------------------------------------------------------
-    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+    async def on_handler(self, event: str, namespace: str, args: tuple[Any, ...]) -> Any:
         if event != "connect":
-            return await super()._trigger_event(event, namespace, *args)
+            return await super().on_handler(event, namespace, args)
         sid, environ = args[0], args[1]
         auth = args[2] if len(args) > 2 else None
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
@@ -82,8 +76,8 @@ class ClassroomServer(ObservedServer):
             self.log.add("connect", f"{shown} refused on {namespace}: {message}")
             raise exceptions.ConnectionRefusedError(message) from None
         try:
-            result = await super()._trigger_event(
-                "connect", namespace, sid, environ, {**auth, "name": name}
+            result = await super().on_handler(
+                "connect", namespace, (sid, environ, {**(auth or {}), "name": name})
             )
         except BaseException:
             if claimed:
@@ -132,85 +126,55 @@ class ClassroomServer(ObservedServer):
             del self._holders[name_key(name)]
         self.rate.forget(eio_sid)
 
-    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
-        try:
-            await super()._handle_eio_disconnect(eio_sid, reason)
-        finally:
-            self._release(eio_sid)
+    async def on_engine_disconnect(self, eio_sid: str) -> None:
+        self._release(eio_sid)
+        await super().on_engine_disconnect(eio_sid)
 
     # --- events ------------------------------------------------------------
-    async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
-        ns = namespace or "/"
+    async def on_event_packet(
+        self, eio_sid: str, namespace: str, id: int | None, data: Any
+    ) -> bool:
         if not isinstance(data, list) or not data or not isinstance(data[0], str):
             await self._drop(eio_sid, "an event without a name")
-            return
+            return False
         event = data[0]
         if event in INTERNAL_EVENTS:
-            await super()._handle_event(eio_sid, namespace, id, data)
-            return
-        sid = self.manager.sid_from_eio_sid(eio_sid, ns)
-        if sid is None or not self.manager.is_connected(sid, ns):
-            return  # not in that namespace: python-socketio ignores it too
-        refusal = self._refusal(eio_sid, ns, event)
+            return True
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is None or not self.manager.is_connected(sid, namespace):
+            return False  # not in that namespace: python-socketio ignores it too
+        refusal = self._refusal(eio_sid, namespace, event)
         if refusal is None:
-            await super()._handle_event(eio_sid, namespace, id, data)
-            return
-        self.log.add("refused", f"{self.name_of(sid, ns)} → {event[:40]!r} refused: {refusal}")
+            return True
+        who = self.name_of(sid, namespace)
+        self.log.add("refused", f"{who} → {event[:40]!r} refused: {refusal}")
         if id is not None:
-            answer = {"ok": False, "error": refusal}
-            await self._send_packet(
-                eio_sid, self.packet_class(packet.ACK, namespace=ns, id=id, data=[answer])
-            )
+            await self.send_ack(eio_sid, namespace, id, [{"ok": False, "error": refusal}])
+        return False
 
     def _refusal(self, eio_sid: str, namespace: str, event: str) -> str | None:
         if event in RESERVED_EVENTS or event in self.reserved_events:
             return f"{event!r} is a reserved event name: clients cannot send it"
         if not self.rate.allow(eio_sid):
             return self.rate.explain()
-        handler, _ = self._get_event_handler(event, namespace, ())
-        namespace_handler, _ = self._get_namespace_handler(namespace, ())
-        if handler is None and namespace_handler is None:
+        if not self.has_handler(event, namespace):
             return f"unknown event {event[:40]!r}: this server does not handle it"
         return None
 
     # --- bad packets -------------------------------------------------------
-    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        try:
-            await super()._handle_eio_message(eio_sid, data)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-            await self._drop(eio_sid, f"a malformed packet ({type(exc).__name__})")
+    async def on_malformed_packet(self, eio_sid: str, error: Exception) -> None:
+        await self._drop(eio_sid, f"a malformed packet ({type(error).__name__})")
+
+    def _bad_frame(self) -> None:
+        self.log.add("refused", "a client sent a frame that is not Engine.IO: closed")
 
     async def _drop(self, eio_sid: str, what: str) -> None:
         """Disconnect the one client that sent ``what``; everyone else is untouched."""
         who = self.members.get(eio_sid, "a client")
         self.log.add("refused", f"{who} sent {what}: disconnected")
-        self._binary_packet.pop(eio_sid, None)
+        self.forget_partial_packet(eio_sid)
         if eio_sid in self.eio.sockets:
             await self.eio.disconnect(eio_sid)
-
-
-def _checked_websocket(server: ClassroomServer) -> type:
-    """engineio's websocket wrapper, made to end the session on a frame it cannot decode."""
-    base = server.eio._async["websocket"]
-
-    class CheckedWebSocket(base):  # type: ignore[misc, valid-type]
-        async def wait(self) -> Any:
-            data = await super().wait()
-            if isinstance(data, str):
-                try:
-                    eio_packet.Packet(encoded_packet=data)
-                except Exception:
-                    server.log.add("refused", "a client sent a frame that is not Engine.IO: closed")
-                    # Close now, waiting at most a second for the client's reply
-                    # (aiohttp would wait 10 s for a client that does not read).
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            self._sock.close(code=WSCloseCode.PROTOCOL_ERROR), CLOSE_WAIT
-                        )
-                    return None  # what engineio reads as "closed by the client"
-            return data
-
-    return CheckedWebSocket
 
 
 def _seat(auth: Any) -> str:

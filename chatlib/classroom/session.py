@@ -22,8 +22,9 @@ from typing import Any, Self
 from aiohttp import web
 
 from .. import chat
+from .._engine.managers import room_table
 from ..cli import fail, listen_error, port_number, resolve_host
-from ..heartbeat import add_ping_options, ping_options
+from ..heartbeat import PingOptions, add_ping_options, ping_options
 from ..server import EmbeddedServer
 from .access import TokenGate, choose_token, is_loopback, join_url, reachable_hosts
 from .guard import ClassroomServer
@@ -88,7 +89,7 @@ class Classroom:
             cors_allowed_origins=cors_allowed_origins,
             **server_options,
         )
-        self.sio: ClassroomServer = self.server.sio  # type: ignore[assignment]
+        self.sio: ClassroomServer = self.server.sio
         self.conversation: deque[ClassMessage] = deque(maxlen=HISTORY)
         self.server.app.router.add_get("/", _page)
         if chat.LOCAL_CLIENT.is_file():
@@ -116,7 +117,7 @@ class Classroom:
     def rooms(self) -> dict[str, list[str]]:
         """Each room of the main namespace and the sorted names in it."""
         rooms: dict[str, list[str]] = {}
-        for room in list(self.sio.manager.rooms.get("/", {})):
+        for room in list(room_table(self.sio.manager, "/")):
             if room is None or self.sio.manager.is_sid_room("/", room):
                 continue
             members = self.sio.manager.get_participants("/", room)
@@ -242,7 +243,7 @@ def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") 
     return "\n".join(lines)
 
 
-async def _serve(args: argparse.Namespace, host: str, options: dict[str, Any]) -> str | None:
+async def _serve(args: argparse.Namespace, host: str, options: PingOptions) -> str | None:
     """Run the class until Ctrl+C; the one line to print when it cannot start."""
     classroom = Classroom(
         host=host,
@@ -260,6 +261,7 @@ async def _serve(args: argparse.Namespace, host: str, options: dict[str, Any]) -
         await asyncio.Event().wait()
     finally:
         await classroom.stop()
+    return None
 
 
 def run(args: argparse.Namespace) -> None:

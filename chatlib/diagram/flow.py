@@ -11,10 +11,11 @@ plain state here, so tests check them without a browser.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..clients import ChatClient, Message
 from ..facts import Fact
@@ -31,7 +32,7 @@ class Step:
     """One arrow bundle: a client's send, or a server's emit and where it landed."""
 
     seq: int
-    kind: str  # "send" (client → server) or "emit" (server → clients)
+    kind: Literal["send", "emit"]  # client → server, or server → clients
     node: str  # the server that handled or emitted it; "" when unknown
     sender: str  # the client who sent it or whose event the emit answers; "" if none
     namespace: str
@@ -97,8 +98,8 @@ class DeliveryFlow:
             server.facts.subscribe(self._on_server_fact)
         for client in self.clients:
             self._read[client.name] = (len(client.inbox), len(client.outbox))
-            client.subscribe(lambda client=client: self._on_client_change(client))
-            client.facts.subscribe(lambda fact, client=client: self._on_client_fact(client, fact))
+            client.subscribe(functools.partial(self._on_client_change, client))
+            client.facts.subscribe(functools.partial(self._on_client_fact, client))
 
     # --- reading the record ------------------------------------------------
     def _on_server_fact(self, fact: Fact) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .._engine.managers import namespaces_in_use, room_table
 from ..facts import Fact
 from ..observed import ObservedServer
 
@@ -176,16 +177,15 @@ class Inspector:
             raise ValueError("emit to a socket or to a room: give exactly one of them")
         if socket is not None:
             server, to = self._find(socket, namespace, node)
-        else:
+        elif room is not None:
             server, to = self.node(node), room
         await server.emit(event, data, to=to, namespace=namespace)
 
 
 def _namespaces(server: ObservedServer) -> Iterable[NamespaceView]:
     """Read the manager's room table once: one pass, however many sockets."""
-    table: dict[str, dict[Any, Any]] = getattr(server.manager, "rooms", {})
-    for namespace in sorted(table):
-        rooms = table[namespace]
+    for namespace in namespaces_in_use(server.manager):
+        rooms = room_table(server.manager, namespace)
         members = dict(rooms.get(None, {}))
         rooms_of: dict[str, list[str]] = defaultdict(list)
         named_rooms: dict[str, tuple[str, ...]] = {}

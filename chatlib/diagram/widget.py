@@ -49,6 +49,7 @@ class DeliveryDiagram(anywidget.AnyWidget):
         self._flush = _Redraw(self.flush, FLUSH_INTERVAL)
         self.flow.subscribe(self._flush.request)
         self.on_msg(self._on_action)
+        self.observe(self._count_message, names="state")
 
     def __repr__(self) -> str:
         nodes = ", ".join(repr(n) for n in self.flow.state()["nodes"])
@@ -60,9 +61,9 @@ class DeliveryDiagram(anywidget.AnyWidget):
         """Send the current state now (normally called at most every ``FLUSH_INTERVAL``)."""
         self.state = self.flow.state()
 
-    def _send(self, msg: dict[str, Any], buffers: Any = None) -> None:
+    def _count_message(self, _change: object) -> None:
+        """Each change of the synced ``state`` is one update message to the browser."""
         self.messages_sent += 1
-        super()._send(msg, buffers=buffers)
 
     # --- playback -----------------------------------------------------------
     def pause(self) -> None:

@@ -74,7 +74,7 @@ class DurableClient(ChatClient):
         self._counter = itertools.count(1)
         self._online = asyncio.Event()
 
-    async def connect(self, url: str, *, auth: Any = None, **options: Any) -> None:  # type: ignore[override]
+    async def connect(self, url: str, *, auth: Any = None, **options: Any) -> None:
         """Connect; every (re)connect sends the last server offset this client has shown.
 
         python-socketio's reconnection calls ``connect`` again with the ``auth``
@@ -84,11 +84,11 @@ class DurableClient(ChatClient):
         await super().connect(url, auth=auth, **options)
 
     # --- receiving: show each stored message once, in order ------------------
-    async def _handle_event(self, namespace: str | None, id: Any, data: list[Any]) -> None:
+    def on_event_packet(self, namespace: str, data: list[Any]) -> bool:
         # Runs as the packet is read, before any await: the order of the wire.
         if data and data[0] == "chat message":
             self._show(data[1:])
-        await super()._handle_event(namespace, id, data)
+        return super().on_event_packet(namespace, data)
 
     def _show(self, args: list[Any]) -> None:
         text = args[0] if args else None
@@ -105,12 +105,12 @@ class DurableClient(ChatClient):
         return [m.text for m in self.shown]
 
     # --- connection state, to wait on ------------------------------------------
-    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+    async def on_handler(self, event: str, namespace: str, args: tuple[Any, ...]) -> Any:
         if namespace == "/" and event == "connect":
             self._online.set()
         elif namespace == "/" and event == "disconnect":
             self._online.clear()
-        return await super()._trigger_event(event, namespace, *args)
+        return await super().on_handler(event, namespace, args)
 
     async def wait_connected(self, timeout: float) -> None:
         """Return once connected to "/"; raise ``TimeoutError`` after ``timeout`` s."""

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from ..delivery import settle
 from .scaffold import INCORRECT, Exercise, Outcome, compare_receivers
+
+if TYPE_CHECKING:
+    from ..classroom.session import Classroom
+    from ..classroom.student import ClassroomPane
 
 BREAKOUT = "our group only"
 ROOM = "group 1"
 
 
 async def _check_breakout(
-    answer: Callable[..., Awaitable[None]], classroom, ada, bob, cy
+    answer: Callable[..., Awaitable[None]],
+    classroom: Classroom,
+    ada: ClassroomPane,
+    bob: ClassroomPane,
+    cy: ClassroomPane,
 ) -> Outcome:
     """Run the learner's ``answer(ada, bob, cy)`` from an empty ``ROOM``.
 
@@ -22,7 +31,9 @@ async def _check_breakout(
     """
     students = [ada.client, bob.client, cy.client]
     for name in classroom.rooms().get(ROOM, []):
-        await classroom.sio.leave_room(classroom.sio.sid_of(name), ROOM)
+        sid = classroom.sio.sid_of(name)
+        if sid is not None:
+            await classroom.sio.leave_room(sid, ROOM)
     await settle(classroom.server, *students)
     heard_before = {s.name: len(s.received("chat message")) for s in students}
     await answer(ada, bob, cy)

@@ -30,11 +30,16 @@ STUDENT_CAST = {"ari": ["music"], "bea": ["art"], "cal": ["sports"]}
 """Students of /students and their study rooms; dan, a parent, is in /parents' music room."""
 
 
-async def _start_room_cast(server: EmbeddedServer, namespace: str, cast: dict[str, list[str]]):
+async def _start_room_cast(
+    server: EmbeddedServer, namespace: str, cast: dict[str, list[str]]
+) -> list[ChatClient]:
     clients = await connect_clients(server.url, list(cast), namespaces=[namespace])
     for name, rooms in cast.items():
+        sid = server.sio.sid_of(name, namespace)
+        if sid is None:
+            raise RuntimeError(f"{name} is not connected to {namespace}")
         for room in rooms:
-            await server.sio.enter_room(server.sio.sid_of(name, namespace), room, namespace)
+            await server.sio.enter_room(sid, room, namespace)
     return clients
 
 

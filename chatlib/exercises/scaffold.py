@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from ..server import EmbeddedServer
 
-CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
+Status = Literal["correct", "incorrect", "not attempted"]
+CORRECT: Status = "correct"
+INCORRECT: Status = "incorrect"
+NOT_ATTEMPTED: Status = "not attempted"
 
 Checker = Callable[..., Awaitable["Outcome"]]
 
@@ -25,7 +28,7 @@ Checker = Callable[..., Awaitable["Outcome"]]
 class Outcome:
     """The verdict of one check; its text is what the notebook prints."""
 
-    status: str
+    status: Status
     message: str = ""
 
     def __str__(self) -> str:

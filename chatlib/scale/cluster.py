@@ -19,8 +19,6 @@ usable in a lesson:
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
 import logging
 import sys
 import uuid
@@ -30,6 +28,7 @@ from typing import Any
 import socketio
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from .._engine.managers import close_queue, start_listening
 from ..fanout import FanoutRedisManager
 from ..server import EmbeddedServer
 from .localredis import LocalRedis
@@ -81,9 +80,7 @@ class Cluster:
         manager.logger = logger
         logger.handlers[0].node = node  # type: ignore[attr-defined]
         await node.start()
-        if not node.sio.manager_initialized:  # what python-socketio does on a first connect
-            node.sio.manager_initialized = True
-            manager.initialize()
+        start_listening(node.sio)
         self.nodes = [n for n in self.nodes if n.name != name and n.running] + [node]
         await self.wait_subscribed()
         return node
@@ -101,6 +98,8 @@ class Cluster:
                 if ready is not None:
                     await asyncio.wait_for(ready(), timeout)
             return
+        if self.redis_url is None:
+            raise RuntimeError("a cluster without Redis and without a manager factory")
         await wait_for_subscribers(self.redis_url, self.channel, len(running), timeout)
 
     async def stop(self) -> None:
@@ -119,30 +118,12 @@ class Node(EmbeddedServer):
     client fetches the goodbye, and a client that went away never will.
     """
 
-    async def stop(self) -> None:
+    async def stop(self, *, crash: bool = False) -> None:
         for socket in list(self.sio.eio.sockets.values()):
             if not socket.upgraded:  # still on long-polling
                 await socket.close(wait=False, abort=True)
-        await super().stop()
+        await super().stop(crash=crash)
         await close_queue(self.sio.manager)
-
-
-async def close_queue(manager: AsyncPubSubManager) -> None:
-    """Cancel a manager's listening task and close its connections to the queue."""
-    task = getattr(manager, "thread", None)
-    if isinstance(task, asyncio.Task) and not task.done():
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    if hasattr(manager, "aclose"):  # chatlib's own managers
-        await manager.aclose()
-    for attribute in ("pubsub", "redis", "publisher_connection"):  # Redis, then aio-pika
-        connection = getattr(manager, attribute, None)
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                closing = connection.aclose() if hasattr(connection, "aclose") else None
-                closing = closing or connection.close()
-                if inspect.isawaitable(closing):
-                    await closing
 
 
 async def wait_for_subscribers(url: str, channel: str, count: int, timeout: float) -> None:

@@ -88,7 +88,7 @@ class AsyncPostgresManager(AsyncPubSubManager):
                 await self._publisher.execute("SELECT pg_notify($1, $2)", self.channel, chunk)
 
     # --- receiving -----------------------------------------------------------
-    async def _listen(self):  # type: ignore[override]
+    async def _listen(self):
         retry = 0.5
         while True:
             try:

@@ -23,14 +23,15 @@ import asyncio
 import contextlib
 from typing import Any
 
-import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
-from .recovery import RECOVERABLE_REASONS, Recovery, RecoveryLog, Restored
+from ..recovery import RECOVERABLE_REASONS, Recovery, RecoveryLog, Restored
+from .client import EngineClient
+from .server import EngineServer
 
 
-class RecoveringServer(socketio.AsyncServer):
+class RecoveringServer(EngineServer):
     """An ``AsyncServer`` that can recover lost connections as socket.io 4.6+ does.
 
     Without ``recovery`` it behaves exactly as ``AsyncServer``: no ``pid``, no
@@ -60,7 +61,7 @@ class RecoveringServer(socketio.AsyncServer):
         return (namespace or "/", sid) in self._recovered
 
     # --- emits get offsets ---------------------------------------------------
-    async def emit(  # type: ignore[override]
+    async def emit(
         self,
         event: str,
         data: Any = None,
@@ -172,7 +173,7 @@ class RecoveringServer(socketio.AsyncServer):
             sid, self._next_sid = self._next_sid, None
             return sid if sid is not None else generate()
 
-        self.eio.generate_id = generate_id  # type: ignore[method-assign]
+        self.eio.generate_id = generate_id
 
     def _put_back(self, eio_sid: str, namespace: str, sid: str) -> None:
         """Rooms, session and missed events back in one step, with no ``await`` inside.
@@ -278,14 +279,16 @@ DISCONNECT_DRAIN = 1.0
 """Seconds a leaving client waits for its DISCONNECT packets to be written."""
 
 
-class RecoveringClient(socketio.AsyncClient):
+class RecoveringClient(EngineClient):
     """An ``AsyncClient`` that asks to be recovered, as socket.io-client 4.6+ does.
 
     It remembers each namespace's ``pid`` (sent only by a server with recovery
     on) and the last offset received, sends both in the auth of its next
     CONNECT, and reads ``recovered`` from the reply. The offset is taken off
-    each event before anything else sees it; events that arrive before the
-    CONNECT reply (a recovery's missed events) wait for it, as in the JS client.
+    each event before anything else sees it. Events that arrive before the
+    CONNECT reply (a recovery's missed events, or what a connect handler
+    emits) wait for it, as in the JS client: only the reply says whether this
+    server adds offsets at all.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -352,7 +355,7 @@ class RecoveringClient(socketio.AsyncClient):
             self._recovery_pids.pop(ns, None)
         await super()._handle_connect(namespace, data)
         for id, event_data in self._early_events.pop(ns, []):
-            await super()._handle_event(namespace, id, event_data)
+            await self._deliver_event(namespace, id, event_data)
 
     async def _handle_error(self, namespace: str | None, data: Any) -> None:
         self._early_events.pop(namespace or "/", None)  # refused: what came before is void
@@ -360,7 +363,11 @@ class RecoveringClient(socketio.AsyncClient):
 
     async def _handle_event(self, namespace: str | None, id: Any, data: list[Any]) -> None:
         ns = namespace or "/"
-        if ns not in self.namespaces and ns in self._recovery_pids:
+        if ns not in self.namespaces:  # before the CONNECT reply: it says whether offsets come
             self._early_events.setdefault(ns, []).append((id, data))
             return
-        await super()._handle_event(namespace, id, data)
+        await self._deliver_event(namespace, id, data)
+
+    async def _deliver_event(self, namespace: str | None, id: Any, data: list[Any]) -> None:
+        """Hand an event on without its offset (every hook and handler sees the plain event)."""
+        await super()._handle_event(namespace, id, self._take_offset(namespace, id, data))
