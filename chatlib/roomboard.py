@@ -24,7 +24,12 @@ from .clients import ChatClient
 from .rooms import connected_names, room_members
 from .server import EmbeddedServer
 from .theme import BORDER, error_html
-from .widgets import ClientPane, ServerLogPane, _Redraw, pane_grid, side_layout, start_from_click
+from .widgets import (
+    Stage,
+    _Redraw,
+    side_layout,
+    start_from_click,
+)
 
 _TABLE_STYLE = "font-family:monospace;font-size:12px;border-collapse:collapse"
 _CELL = f"padding:2px 8px;border-bottom:1px solid {BORDER};text-align:left"
@@ -144,33 +149,34 @@ class TopicPicker(widgets.VBox):
         self.refresh()
 
 
-class RoomStage(widgets.HBox):
-    """Client panes with their topic buttons, and beside them the room board and server log."""
+class RoomStage(Stage):
+    """A ``Stage`` whose panes carry topic buttons, with the room board above the server log."""
 
     def __init__(
         self, server: EmbeddedServer, clients: Sequence[ChatClient], topics: Sequence[str] = ()
     ) -> None:
-        self.server = server
         self.topics = list(topics)
-        self.panes = [ClientPane(client, server) for client in clients]
         self.pickers = [TopicPicker(client, server, self.topics) for client in clients]
-        columns = [
-            widgets.VBox([pane, picker] if self.topics else [pane])
+        self.board = RoomBoard(server)
+        super().__init__(server, clients)
+
+    def columns(self) -> Sequence[widgets.Widget]:
+        if not self.topics:
+            return self.panes
+        return [
+            widgets.VBox([pane, picker])
             for pane, picker in zip(self.panes, self.pickers, strict=True)
         ]
-        grid = pane_grid(columns)
-        self.board = RoomBoard(server)
-        self.log_pane = ServerLogPane(server)
-        super().__init__([grid, widgets.VBox([self.board, self.log_pane], layout=side_layout())])
+
+    def side(self) -> widgets.Widget:
+        return widgets.VBox([self.board, self.log_pane], layout=side_layout())
 
     def __repr__(self) -> str:
-        names = ", ".join(pane.client.name for pane in self.panes)
         topics = f"; topics {', '.join(self.topics)}" if self.topics else ""
-        return f"RoomStage(server {self.server.name!r}; clients {names}{topics})"
+        return super().__repr__()[:-1] + topics + ")"
 
     def refresh(self) -> None:
-        for pane, picker in zip(self.panes, self.pickers, strict=True):
-            pane.refresh()
+        super().refresh()
+        for picker in self.pickers:
             picker.refresh()
         self.board.refresh()
-        self.log_pane.refresh()

@@ -190,8 +190,15 @@ class Stage(widgets.HBox):
         self.server = server
         self.panes = [self.pane_class(client, server) for client in clients]
         self.log_pane = ServerLogPane(server)
-        grid = pane_grid(self.panes)
-        super().__init__([grid, self.log_pane])
+        super().__init__([pane_grid(self.columns()), self.side()])
+
+    def columns(self) -> Sequence[widgets.Widget]:
+        """One widget per client for the grid (a subclass may add to each pane)."""
+        return self.panes
+
+    def side(self) -> widgets.Widget:
+        """What stands beside the grid (a subclass may add to the server log)."""
+        return self.log_pane
 
     def __repr__(self) -> str:
         names = ", ".join(pane.client.name for pane in self.panes)

@@ -26,6 +26,18 @@ async def chat_server():
     await stop_all()
 
 
+@pytest.fixture
+async def room_cast():
+    """A server with the topics handlers (join, leave, chat) and alice, bob and carol on it."""
+    from chatlib import connect_clients
+    from chatlib.rooms import add_room_handlers
+
+    async with EmbeddedServer("test-rooms") as server:
+        add_room_handlers(server.sio)
+        clients = await connect_clients(server.url, ["alice", "bob", "carol"])
+        yield server, clients
+
+
 @pytest.fixture(scope="module")
 def redis():
     """The Redis at REDIS_URL or 127.0.0.1:6379, or one started for these tests."""

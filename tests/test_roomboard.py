@@ -2,11 +2,9 @@
 
 import asyncio
 
-import pytest
-
 from chatlib import EmbeddedServer, connect_clients, settle
 from chatlib.roomboard import RoomBoard, RoomStage, TopicPicker
-from chatlib.rooms import add_room_handlers, wait_until_gone
+from chatlib.rooms import wait_until_gone
 
 
 async def until(condition, timeout=2.0):
@@ -16,18 +14,10 @@ async def until(condition, timeout=2.0):
             await asyncio.sleep(0.01)
 
 
-@pytest.fixture
-async def cast():
-    async with EmbeddedServer("test-board") as server:
-        add_room_handlers(server.sio)
-        clients = await connect_clients(server.url, ["alice", "bob", "carol"])
-        yield server, clients
-
-
-async def test_board_text_follows_join_leave_and_disconnect(cast):
-    server, (alice, bob, _carol) = cast
+async def test_board_text_follows_join_leave_and_disconnect(room_cast):
+    server, (alice, bob, _carol) = room_cast
     board = RoomBoard(server)
-    assert repr(board) == "RoomBoard(server 'test-board')"
+    assert repr(board) == "RoomBoard(server 'test-rooms')"
     assert str(board) == "/  (connected): alice, bob, carol"
     await alice.call("join", "music", timeout=5)
     await bob.call("join", "music", timeout=5)
@@ -43,8 +33,8 @@ async def test_board_text_follows_join_leave_and_disconnect(cast):
     assert board.lines() == ["/  (connected): alice, carol"]
 
 
-async def test_board_html_redraws_by_itself(cast):
-    server, (alice, bob, _carol) = cast
+async def test_board_html_redraws_by_itself(room_cast):
+    server, (alice, bob, _carol) = room_cast
     board = RoomBoard(server)
     assert "music" not in board.body.value
     await alice.call("join", "music", timeout=5)
@@ -56,8 +46,8 @@ async def test_board_html_redraws_by_itself(cast):
     assert str(board) == "nobody is connected"
 
 
-async def test_board_escapes_room_names(cast):
-    server, (alice, _bob, _carol) = cast
+async def test_board_escapes_room_names(room_cast):
+    server, (alice, _bob, _carol) = room_cast
     board = RoomBoard(server)
     await alice.call("join", "<b>x</b>", timeout=5)
     board.refresh()
@@ -83,8 +73,8 @@ async def test_board_lists_each_namespace_separately():
         ]
 
 
-async def test_topic_buttons_join_and_leave_through_the_clients_socket(cast):
-    server, (alice, bob, carol) = cast
+async def test_topic_buttons_join_and_leave_through_the_clients_socket(room_cast):
+    server, (alice, bob, carol) = room_cast
     picker = TopicPicker(alice, server, ["music", "art"])
     assert repr(picker) == "TopicPicker(alice; music, art)"
     picker.buttons["music"].click()
@@ -116,11 +106,11 @@ async def test_topic_button_shows_the_servers_refusal():
         assert server.rooms_of(alice) == []
 
 
-async def test_room_stage_repr_and_parts(cast):
-    server, clients = cast
+async def test_room_stage_repr_and_parts(room_cast):
+    server, clients = room_cast
     stage = RoomStage(server, clients, ["music", "sports", "art"])
     assert repr(stage) == (
-        "RoomStage(server 'test-board'; clients alice, bob, carol; topics music, sports, art)"
+        "RoomStage(server 'test-rooms'; clients alice, bob, carol; topics music, sports, art)"
     )
     assert next(repr(p) for p in stage.pickers) == "TopicPicker(alice; music, sports, art)"
     stage.pickers[1].buttons["art"].click()

@@ -5,19 +5,11 @@ import asyncio
 import pytest
 
 from chatlib import EmbeddedServer, connect_clients, settle
-from chatlib.rooms import add_room_handlers, room_members, rooms_of_name, wait_until_gone
+from chatlib.rooms import room_members, rooms_of_name, wait_until_gone
 
 
-@pytest.fixture
-async def topics_server():
-    async with EmbeddedServer("test-rooms") as server:
-        add_room_handlers(server.sio)
-        clients = await connect_clients(server.url, ["alice", "bob", "carol"])
-        yield server, clients
-
-
-async def test_join_answers_with_rooms_and_room_members_names_them(topics_server):
-    server, (alice, bob, _carol) = topics_server
+async def test_join_answers_with_rooms_and_room_members_names_them(room_cast):
+    server, (alice, bob, _carol) = room_cast
     assert await alice.call("join", "music", timeout=5) == {"ok": True, "rooms": ["music"]}
     await bob.call("join", "music", timeout=5)
     await bob.call("join", "art", timeout=5)
@@ -26,8 +18,8 @@ async def test_join_answers_with_rooms_and_room_members_names_them(topics_server
     assert rooms_of_name(server.sio, "nobody-here") == []
 
 
-async def test_join_refuses_bad_names_and_other_sockets_sid_rooms(topics_server):
-    server, (alice, bob, _carol) = topics_server
+async def test_join_refuses_bad_names_and_other_sockets_sid_rooms(room_cast):
+    server, (alice, bob, _carol) = room_cast
     answer = await alice.call("join", "", timeout=5)
     assert answer["ok"] is False and "non-empty" in answer["error"]
     answer = await alice.call("join", bob.get_sid("/"), timeout=5)
@@ -35,21 +27,21 @@ async def test_join_refuses_bad_names_and_other_sockets_sid_rooms(topics_server)
     assert room_members(server.sio) == {}
 
 
-async def test_chat_goes_to_the_senders_rooms_or_to_everyone(topics_server):
-    server, (alice, bob, carol) = topics_server
+async def test_chat_goes_to_the_senders_rooms_or_to_everyone(room_cast):
+    server, (alice, bob, carol) = room_cast
     await alice.call("join", "music", timeout=5)
     await bob.call("join", "music", timeout=5)
-    await settle(server, topics_server[1])
+    await settle(server, room_cast[1])
     await alice.chat("music only")
-    delivery = await settle(server, topics_server[1])
+    delivery = await settle(server, room_cast[1])
     assert delivery.receivers("chat message") == ["alice", "bob"]
     await carol.chat("lobby")
-    delivery = await settle(server, topics_server[1])
+    delivery = await settle(server, room_cast[1])
     assert delivery.receivers("chat message") == ["alice", "bob", "carol"]
 
 
-async def test_leave_and_close_room(topics_server):
-    server, (alice, bob, _carol) = topics_server
+async def test_leave_and_close_room(room_cast):
+    server, (alice, bob, _carol) = room_cast
     await alice.call("join", "music", timeout=5)
     await bob.call("join", "music", timeout=5)
     assert await alice.call("leave", "music", timeout=5) == {"ok": True, "rooms": []}

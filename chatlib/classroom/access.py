@@ -19,9 +19,13 @@ import hmac
 import ipaddress
 import secrets
 import socket
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from socketio import exceptions
+
+if TYPE_CHECKING:
+    from .session import Classroom
 
 TOKEN_BYTES = 24
 
@@ -99,3 +103,20 @@ def join_url(host: str, port: int, token: str | None, path: str = "/") -> str:
     shown = f"[{host}]" if ":" in host else host
     query = f"?token={quote(token)}" if token else ""
     return f"http://{shown}:{port}{path}{query}"
+
+
+def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") -> str:
+    """What the instructor reads out or pastes: links, and the notebook call."""
+    urls = classroom.join_urls()
+    token = f', token="{classroom.token}"' if classroom.token else ""
+    lines = [f"Classroom chat {classroom.server.name!r} is running{stop_hint}."]
+    if classroom.token is None:
+        lines.append("Only this machine can join (loopback). Use --host 0.0.0.0 for the room.")
+    lines += ["Students open one of these links in a browser:", *(f"    {u}" for u in urls)]
+    base = urls[0].split("?")[0].rstrip("/")
+    lines += [
+        "or join from a notebook:",
+        "    from chatlib.classroom.student import join_class",
+        f'    me = await join_class("{base}", name="your name"{token})',
+    ]
+    return "\n".join(lines)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from ..widgets import _Redraw
+from .access import join_message
 
 if TYPE_CHECKING:
     from .session import Classroom
@@ -102,8 +103,6 @@ class JoinCard(widgets.HTML):
     """
 
     def __init__(self, classroom: Classroom) -> None:
-        from .session import join_message
-
         self.class_name = classroom.server.name
         text = join_message(classroom, stop_hint="")
         super().__init__(f'<pre style="{_SIDE_STYLE}">{escape(text)}</pre>')

@@ -26,7 +26,14 @@ from .._engine.managers import room_table
 from ..cli import fail, listen_error, port_number, resolve_host
 from ..heartbeat import PingOptions, add_ping_options, ping_options
 from ..server import EmbeddedServer
-from .access import TokenGate, choose_token, is_loopback, join_url, reachable_hosts
+from .access import (
+    TokenGate,
+    choose_token,
+    is_loopback,
+    join_message,
+    join_url,
+    reachable_hosts,
+)
 from .guard import ClassroomServer
 from .limits import Limits, check_name, check_text
 
@@ -224,23 +231,6 @@ def add_command(commands: Any) -> None:
         help="another page origin allowed to connect (default: the chat page's own)",
     )
     add_ping_options(run)
-
-
-def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") -> str:
-    """What the instructor reads out or pastes: links, and the notebook call."""
-    urls = classroom.join_urls()
-    token = f', token="{classroom.token}"' if classroom.token else ""
-    lines = [f"Classroom chat {classroom.server.name!r} is running{stop_hint}."]
-    if classroom.token is None:
-        lines.append("Only this machine can join (loopback). Use --host 0.0.0.0 for the room.")
-    lines += ["Students open one of these links in a browser:", *(f"    {u}" for u in urls)]
-    base = urls[0].split("?")[0].rstrip("/")
-    lines += [
-        "or join from a notebook:",
-        "    from chatlib.classroom.student import join_class",
-        f'    me = await join_class("{base}", name="your name"{token})',
-    ]
-    return "\n".join(lines)
 
 
 async def _serve(args: argparse.Namespace, host: str, options: PingOptions) -> str | None:
