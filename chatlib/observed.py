@@ -71,6 +71,7 @@ class ObservedServer(RecoveringServer):
         self.errors: list[HandlerError] = []
         self._names: dict[tuple[str, str], str] = {}
         self._busy = 0
+        self._connect_type_errors: dict[tuple[str, str], TypeError] = {}
         self._idle = asyncio.Event()
         self._idle.set()
         _instances.add(self)
@@ -264,12 +265,25 @@ class ObservedServer(RecoveringServer):
             self.log.add("connect", f"{who} refused on {namespace}: {exc.error_args['message']}")
             self._names.pop((namespace, sid), None)
             raise
-        except TypeError:
-            raise  # python-socketio retries with the legacy signature
+        except TypeError as exc:
+            # A client without auth gets (sid, environ, None) first; on a TypeError
+            # python-socketio tries the legacy (sid, environ) once more. Only when that
+            # fails too (or auth was given, and there is no retry) did the handler fail.
+            if len(rest) > 1 and rest[1] is None:
+                self._connect_type_errors[(namespace, sid)] = exc
+                raise
+            first = self._connect_type_errors.pop((namespace, sid), exc)
+            self._record_error("connect", namespace, who, first)
+            self._names.pop((namespace, sid), None)
+            raise exceptions.ConnectionRefusedError(
+                "the server's connect handler failed"
+            ) from first
         except Exception as exc:
+            self._connect_type_errors.pop((namespace, sid), None)
             self._record_error("connect", namespace, who, exc)
             self._names.pop((namespace, sid), None)
             raise exceptions.ConnectionRefusedError("the server's connect handler failed") from exc
+        self._connect_type_errors.pop((namespace, sid), None)
         if result is False:
             self.log.add("connect", f"{who} refused on {namespace}")
             self._names.pop((namespace, sid), None)

@@ -55,6 +55,11 @@ SIGNATURES = [
     ("python-socketio", socketio.AsyncServer, "_get_event_handler", "event, namespace, args"),
     ("python-socketio", socketio.AsyncServer, "_get_namespace_handler", "namespace, args"),
     ("python-socketio", socketio.AsyncClient, "_handle_event", "namespace, id, data"),
+    # connection state recovery (chatlib/_engine/recovery.py)
+    ("python-socketio", socketio.AsyncServer, "_handle_connect", "eio_sid, namespace, data"),
+    ("python-socketio", socketio.AsyncClient, "_send_packet", "pkt"),
+    ("python-socketio", socketio.AsyncClient, "_handle_connect", "namespace, data"),
+    ("python-socketio", socketio.AsyncClient, "_handle_error", "namespace, data"),
     ("python-socketio", socketio.AsyncClient, "_trigger_event", "event, namespace, *args"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "_websocket_handler", "ws"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "poll", ""),
@@ -81,6 +86,20 @@ def test_private_methods_keep_their_signatures(library, owner, method, parameter
         for p in list(inspect.signature(function).parameters.values())[1:]
     )
     assert shown == parameters, broken(f"{name}({shown}), expected ({parameters})", library)
+
+
+def test_recovery_finds_the_engine_and_manager_pieces_it_reuses():
+    """A recovered socket gets its old sid through the id generator the manager calls, its
+    rooms back through ``basic_enter_room``, and its data through the socket's session."""
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    assert callable(getattr(sio.eio, "generate_id", None)), broken("AsyncServer.eio.generate_id")
+    enter = getattr(sio.manager, "basic_enter_room", None)
+    assert enter is not None, broken("AsyncManager.basic_enter_room (missing)")
+    shown = ", ".join(inspect.signature(enter).parameters)
+    assert shown == "sid, namespace, room, eio_sid", broken(f"basic_enter_room({shown})")
+    socket = engineio_async_socket.AsyncSocket(sio.eio, "sid")
+    assert isinstance(socket.session, dict), broken("AsyncSocket.session", "python-engineio")
+    assert isinstance(socket.queue, asyncio.Queue), broken("AsyncSocket.queue", "python-engineio")
 
 
 # --- a real server built on EngineServer ----------------------------------------------------

@@ -1,8 +1,10 @@
+import asyncio
 import time
 
 import aiohttp
 import psutil
 import pytest
+import socketio
 from socketio import exceptions
 
 from chatlib import (
@@ -140,6 +142,34 @@ async def test_a_failing_connect_handler_refuses_with_a_clear_message(server):
     assert client.connect_errors[-1] == {"message": "the server's connect handler failed"}
     assert "KeyError" in server.errors[-1].error
     server.errors.clear()
+
+
+async def test_a_type_error_in_a_connect_handler_is_a_handler_error_not_a_hang(server):
+    """``auth["name"]`` on a client without auth raises TypeError, which python-socketio also
+    uses to try its legacy (sid, environ) call: once both fail, the client is refused at
+    once with the reason, and the first error is the one recorded."""
+
+    @server.sio.event
+    async def connect(sid, environ, auth):
+        auth["name"]  # a client that sends no auth: None is not subscriptable
+
+    @server.sio.on("connect", namespace="/legacy")
+    async def legacy(sid, environ):  # the two-argument form still connects
+        pass
+
+    plain = socketio.AsyncClient(reconnection=False, handle_sigint=False)  # sends no auth
+    refusals: list[object] = []
+    plain.on("connect_error", refusals.append)
+    with pytest.raises(exceptions.ConnectionError):
+        await asyncio.wait_for(plain.connect(server.url, wait_timeout=3), 5)
+    assert refusals == [{"message": "the server's connect handler failed"}]
+    assert [e.error for e in server.errors] == ["TypeError: 'NoneType' object is not subscriptable"]
+    server.errors.clear()
+    old = socketio.AsyncClient(reconnection=False, handle_sigint=False)  # no auth either
+    await old.connect(server.url, namespaces=["/legacy"], wait_timeout=3)
+    assert old.connected
+    await old.disconnect()
+    assert not server.errors
 
 
 async def test_server_refuses_reserved_event_names(server):
