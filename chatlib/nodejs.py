@@ -249,8 +249,10 @@ class NodeServer:
         """Run ``code`` on Node; return who received what, as ``settle()`` does for Python.
 
         ``code`` is the body of an async function with ``io``, ``socket`` (the
-        ``sender``'s socket in ``namespace``), ``idOf(name)`` and ``print(...)``
-        in scope; ``return`` a value to see it as ``.result``. A snippet that
+        ``sender``'s socket in ``namespace``), ``idOf(name)``, ``print(...)``
+        and ``jsClient(name, url)`` (the official JavaScript client, connected
+        to this server or to ``url``) in scope; ``return`` a value to see it
+        as ``.result``. A snippet that
         throws does not raise here: the table's ``.error`` holds the message,
         as a lesson wants to show it. ``clients`` defaults to every connected
         ``ChatClient`` of this server, in the order they connected. Every wait

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from socketio import exceptions
 
 from chatlib import connect_clients, settle, start_server, stop_all, wait_until
 from chatlib.nodejs import (
@@ -206,3 +207,38 @@ def test_the_runner_ships_with_the_package():
     relative = RUNNER.relative_to(ROOT / "chatlib").as_posix()
     assert RUNNER.is_file()
     assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), patterns
+
+
+async def test_a_javascript_client_says_which_namespace_it_leaves(node):
+    """Its disconnect() reaches either server as a namespace DISCONNECT (a Python client's not)."""
+    python = await start_server("python-side")
+    reasons = []
+
+    @python.sio.event
+    async def disconnect(sid, reason):
+        reasons.append(reason)
+
+    await node.run(
+        "io.on('connection', (s) => {"
+        "  s.on('disconnect', (why) => print(s.handshake.auth.name, why));"
+        "});"
+        "(await jsClient('erin')).disconnect();"
+    )
+    assert await node.next_printed() == ["erin client namespace disconnect"]
+    table = await node.run(f"(await jsClient('erin', '{python.url}')).disconnect();")
+    assert table.error is None
+    await wait_until(lambda: reasons, what="the Python server seeing erin leave")
+    assert reasons == ["client disconnect"]
+    assert python.log.lines("connect")[0] == "erin connected to /"
+
+
+async def test_a_javascript_client_that_cannot_connect_is_an_error_of_the_snippet(node):
+    python = await start_server("python-refusing")
+
+    @python.sio.event
+    async def connect(sid, environ, auth):
+        raise exceptions.ConnectionRefusedError("not today")
+
+    table = await node.run(f"await jsClient('erin', '{python.url}')")
+    assert table.error == "not today"
+    assert node.running

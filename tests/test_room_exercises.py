@@ -1,11 +1,12 @@
-"""Each exercise checker: the reference solution is correct, a wrong answer is not."""
+"""The rooms lesson's checkers: the reference answer is correct, wrong answers are not."""
 
 import pytest
-from socketio.exceptions import ConnectionRefusedError
 
 from chatlib import assert_no_handler_errors
-from chatlib.exercises.rooms import TEACHER_TOKEN, goodbye, only_music, rehearsal, teachers_gate
+from chatlib.exercises.rooms import end_topic, goodbye, only_music
 from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
+
+EXERCISES = [only_music, end_topic, goodbye]
 
 
 async def stub(*args):
@@ -19,7 +20,7 @@ def solution_of(exercise):
     return next(v for k, v in namespace.items() if callable(v) and not k[0].isupper())
 
 
-@pytest.mark.parametrize("exercise", [only_music, goodbye, rehearsal, teachers_gate])
+@pytest.mark.parametrize("exercise", EXERCISES)
 async def test_the_shipped_stub_is_not_attempted(exercise, capsys):
     outcome = await exercise.check(stub)
     assert outcome.status == NOT_ATTEMPTED
@@ -27,25 +28,81 @@ async def test_the_shipped_stub_is_not_attempted(exercise, capsys):
     assert assert_no_handler_errors() == "no handler raised"
 
 
-@pytest.mark.parametrize("exercise", [only_music, goodbye, rehearsal, teachers_gate])
+@pytest.mark.parametrize("exercise", EXERCISES)
 async def test_the_reference_solution_is_correct(exercise):
     outcome = await exercise.check(solution_of(exercise))
     assert outcome.status == CORRECT, outcome
     assert assert_no_handler_errors() == "no handler raised"
 
 
-async def test_only_music_wrong_answer_names_who_received():
+async def test_only_music_wrong_answers_say_who_got_what():
     async def everyone(sio, text):
         await sio.emit("chat message", text)
 
+    async def other_text(sio, text):
+        await sio.emit("chat message", "hello", to="music")
+
     outcome = await only_music.check(everyone)
+    assert (outcome.status, outcome.message) == (
+        INCORRECT,
+        "wes got 'chat message' 'rehearsal moved to five', expected nothing; "
+        "xia got 'chat message' 'rehearsal moved to five', expected nothing",
+    )
+    outcome = await only_music.check(other_text)
+    assert outcome.message == (
+        "uma got 'chat message' 'hello', expected 'chat message' 'rehearsal moved to five'; "
+        "vic got 'chat message' 'hello', expected 'chat message' 'rehearsal moved to five'"
+    )
     assert outcome.status == INCORRECT
-    assert outcome.message == "received by uma, vic, wes, xia; should not reach wes, xia"
 
 
-async def test_goodbye_wrong_answers():
+async def test_only_music_refuses_a_room_table_changed_to_fit():
+    """Right receivers and payload, but wes was taken out of art and put in music: wrong."""
+
+    async def reshuffle(sio, text):
+        for sid in list(sio.manager.rooms["/"]["art"]):
+            await sio.leave_room(sid, "art")
+        await sio.emit("chat message", text, to="music")
+
+    outcome = await only_music.check(reshuffle)
+    assert (outcome.status, outcome.message) == (
+        INCORRECT,
+        "after your code the rooms were music: uma, vic, expected art: vic, wes; music: uma, vic",
+    )
+
+
+async def test_end_topic_wrong_answers():
+    async def closed_first(sio, room):
+        await sio.close_room(room)
+        await sio.emit("topic closed", room, to=room)
+
+    async def told_but_left_open(sio, room):
+        await sio.emit("topic closed", room, to=room)
+
+    async def told_everyone(sio, room):
+        await sio.emit("topic closed", room)
+        await sio.close_room(room)
+
+    outcome = await end_topic.check(closed_first)
+    assert (outcome.status, outcome.message) == (
+        INCORRECT,
+        "vic got nothing, expected 'topic closed' 'art'; wes got nothing, expected "
+        "'topic closed' 'art'",
+    )
+    outcome = await end_topic.check(told_but_left_open)
+    assert outcome.message == (
+        "afterwards the rooms were art: vic, wes; music: uma, vic, expected music: uma, vic"
+    )
+    outcome = await end_topic.check(told_everyone)
+    assert outcome.message == (
+        "uma got 'topic closed' 'art', expected nothing; xia got 'topic closed' 'art', "
+        "expected nothing"
+    )
+
+
+async def test_goodbye_wrong_receivers_and_errors():
     async def to_everyone(sio, sid):
-        await sio.emit("left", sio.name_of(sid), skip_sid=sid)
+        await sio.emit("left", (await sio.get_session(sid))["name"], skip_sid=sid)
 
     async def broken(sio, sid):
         raise KeyError("oops")
@@ -53,7 +110,7 @@ async def test_goodbye_wrong_answers():
     outcome = await goodbye.check(to_everyone)
     assert (outcome.status, outcome.message) == (
         INCORRECT,
-        "received by uma, wes, xia; should not reach xia",
+        "xia got 'left' 'vic', expected nothing",
     )
     outcome = await goodbye.check(broken)
     assert outcome.status == INCORRECT
@@ -62,70 +119,39 @@ async def test_goodbye_wrong_answers():
 
 
 async def test_goodbye_checks_the_payload():
-    """Right rooms, wrong payload: the old check passed these."""
+    """Right rooms, wrong payload: a check of receivers alone passed these."""
 
-    async def rooms_of(sio, sid):
+    def rooms_of(sio, sid):
         return [room for room in sio.rooms(sid) if room != sid]
 
     async def socket_id(sio, sid):
-        await sio.emit("left", sid, to=await rooms_of(sio, sid), skip_sid=sid)
+        await sio.emit("left", sid, to=rooms_of(sio, sid), skip_sid=sid)
 
     async def twice(sio, sid):
-        for room in await rooms_of(sio, sid):
-            await sio.emit("left", sio.name_of(sid), to=room, skip_sid=sid)
-        await sio.emit("left", sio.name_of(sid), to="music", skip_sid=sid)
+        for room in rooms_of(sio, sid):
+            await sio.emit("left", "vic", to=room, skip_sid=sid)
+        await sio.emit("left", "vic", to="music", skip_sid=sid)
 
     outcome = await goodbye.check(socket_id)
     assert outcome.status == INCORRECT
-    assert outcome.message.startswith("uma got '") and "wes got '" in outcome.message
-    assert outcome.message.endswith(": expected the leaver's name, 'vic', once")
+    assert outcome.message.startswith("uma got 'left' '") and "wes got 'left' '" in outcome.message
+    assert outcome.message.endswith(", expected 'left' 'vic'")
     outcome = await goodbye.check(twice)
     assert (outcome.status, outcome.message) == (
         INCORRECT,
-        "uma got 'vic' then 'vic': expected the leaver's name, 'vic', once",
+        "uma got 'left' 'vic' then 'left' 'vic', expected 'left' 'vic'",
     )
 
 
-async def test_goodbye_accepts_the_name_from_the_session():
-    async def from_session(sio, sid):
-        name = (await sio.get_session(sid))["name"]
+async def test_goodbye_refuses_closing_the_rooms():
+    async def close_them(sio, sid):
         rooms = [room for room in sio.rooms(sid) if room != sid]
-        await sio.emit("left", name, to=rooms, skip_sid=sid)
+        await sio.emit("left", "vic", to=rooms, skip_sid=sid)
+        for room in rooms:
+            await sio.close_room(room)
 
-    assert (await goodbye.check(from_session)).correct
-
-
-async def test_rehearsal_wrong_namespace():
-    async def default_namespace(sio, text):
-        await sio.emit("announcement", text, to=["music", "art"])
-
-    async def parents(sio, text):
-        await sio.emit("announcement", text, to=["music", "art"], namespace="/parents")
-
-    outcome = await rehearsal.check(default_namespace)
-    assert outcome.message == "received by nobody; missing ari, bea"
-    outcome = await rehearsal.check(parents)
-    assert outcome.message == "received by dan; missing ari, bea; should not reach dan"
-
-
-async def test_teachers_gate_wrong_answers():
-    async def admit_all(sid, environ, auth):
-        return None
-
-    async def silent_refusal(sid, environ, auth):
-        return (auth or {}).get("token") == TEACHER_TOKEN
-
-    async def refuse_all(sid, environ, auth):
-        raise ConnectionRefusedError("closed")
-
-    outcome = await teachers_gate.check(admit_all)
+    outcome = await goodbye.check(close_them)
     assert (outcome.status, outcome.message) == (
         INCORRECT,
-        "admitted ari, dan, tia; should have refused ari, dan",
+        "after your code the rooms were none, expected art: vic, wes; music: uma, vic",
     )
-    outcome = await teachers_gate.check(silent_refusal)
-    assert outcome.message == (
-        "ari, dan refused without a reason: raise ConnectionRefusedError(message)"
-    )
-    outcome = await teachers_gate.check(refuse_all)
-    assert outcome.message == "admitted nobody; tia has the right token and should be admitted"

@@ -1,102 +1,188 @@
-"""The exercises of the rooms and namespaces lessons, checked against live clients.
+"""The rooms lesson's exercises, checked against live clients.
 
 Each check starts its own small server (called "exercise") with its own cast,
 whose names differ from the lesson's so the lesson's clients stay connected,
-runs the learner's code for real and reports who received what. A handler
-error caused by the learner's code becomes the verdict and is then cleared,
-so the lesson's last cell still finds no unexplained error.
+runs the learner's code for real and compares, client by client, what arrived
+(event and payload) with what should have, and the room table afterwards with
+what it should be: an answer that moves people between rooms to make the
+delivery come out right is wrong, however right the receivers look. A handler
+error caused by the learner's code becomes the verdict and is then cleared, so
+the lesson's last cell still finds no unexplained error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
-
-from socketio import exceptions
 
 from ..clients import ChatClient, connect_clients
 from ..delivery import settle
-from ..rooms import wait_until_gone
+from ..rooms import room_members, wait_until_gone
 from ..server import EmbeddedServer
-from .scaffold import CORRECT, INCORRECT, Exercise, Outcome, compare_receivers, errors_verdict
-
-TEACHER_TOKEN = "apple"
-"""The token the /teachers middleware exercise expects."""
+from .scaffold import CORRECT, INCORRECT, Exercise, Outcome, errors_verdict
 
 ROOM_CAST = {"uma": ["music"], "vic": ["music", "art"], "wes": ["art"], "xia": []}
 """Who is in which room for the rooms exercises (xia is in none)."""
 
-STUDENT_CAST = {"ari": ["music"], "bea": ["art"], "cal": ["sports"]}
-"""Students of /students and their study rooms; dan, a parent, is in /parents' music room."""
+RoomAnswer = Callable[[Any, str], Awaitable[None]]
 
 
-async def _start_room_cast(
-    server: EmbeddedServer, namespace: str, cast: dict[str, list[str]]
+async def start_room_cast(
+    server: EmbeddedServer, namespace: str, cast: Mapping[str, Iterable[str]]
 ) -> list[ChatClient]:
+    """Connect one client per name of ``cast`` to ``namespace`` and put it in its rooms."""
     clients = await connect_clients(server.url, list(cast), namespaces=[namespace])
-    for name, rooms in cast.items():
-        sid = server.sio.sid_of(name, namespace)
+    for client, rooms in zip(clients, cast.values(), strict=True):
+        sid = client.get_sid(namespace)
         if sid is None:
-            raise RuntimeError(f"{name} is not connected to {namespace}")
+            raise RuntimeError(f"{client.name} is not connected to {namespace}")
         for room in rooms:
             await server.sio.enter_room(sid, room, namespace)
     return clients
 
 
-# --- 02 · rooms ------------------------------------------------------------------------------
-async def _check_only_music(answer: Callable[[Any, str], Awaitable[None]]) -> Outcome:
+def cast_rooms(cast: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """``{room: sorted names}`` of a cast, as ``room_members`` reports the server's table."""
+    rooms: dict[str, list[str]] = {}
+    for name, joined in cast.items():
+        for room in joined:
+            rooms.setdefault(room, []).append(name)
+    return {room: sorted(names) for room, names in sorted(rooms.items())}
+
+
+def compare_arrivals(
+    clients: Iterable[ChatClient], event: str, expected: Mapping[str, list[Any]]
+) -> Outcome:
+    """Each client must have received exactly its ``expected`` payloads of ``event``, nothing else.
+
+    A client not named in ``expected`` must have received nothing at all. The
+    verdict says who got what, and what was expected instead.
+    """
+    wrong = []
+    for client in clients:
+        got = [(m.event, m.data[0] if len(m.data) == 1 else m.data) for m in client.inbox]
+        want = [(event, payload) for payload in expected.get(client.name, [])]
+        if got != want:
+            wrong.append(f"{client.name} got {_show(got)}, expected {_show(want)}")
+    if wrong:
+        return Outcome(INCORRECT, "; ".join(wrong))
+    reached = sorted(name for name, payloads in expected.items() if payloads)
+    return Outcome(CORRECT, f"{event!r} reached {', '.join(reached) or 'nobody'}, as it should")
+
+
+def compare_rooms(when: str, got: dict[str, list[str]], want: dict[str, list[str]]) -> Outcome:
+    """The room table must be ``want``; say how it differs otherwise."""
+    if got == want:
+        return Outcome(CORRECT, "")
+    return Outcome(
+        INCORRECT, f"{when} the rooms were {_rooms_text(got)}, expected {_rooms_text(want)}"
+    )
+
+
+def _rooms_text(rooms: dict[str, list[str]]) -> str:
+    return "; ".join(f"{room}: {', '.join(names)}" for room, names in rooms.items()) or "none"
+
+
+def _show(arrivals: list[tuple[str, Any]]) -> str:
+    if not arrivals:
+        return "nothing"
+    return " then ".join(f"{event!r} {payload!r}" for event, payload in arrivals)
+
+
+def first_wrong(*outcomes: Outcome) -> Outcome | None:
+    return next((outcome for outcome in outcomes if not outcome.correct), None)
+
+
+# --- 1 · a room emit ---------------------------------------------------------------------------
+MUSIC_TEXT = "rehearsal moved to five"
+
+
+async def _check_only_music(answer: RoomAnswer) -> Outcome:
     async with EmbeddedServer("exercise") as server:
-        clients = await _start_room_cast(server, "/", ROOM_CAST)
+        clients = await start_room_cast(server, "/", ROOM_CAST)
         await settle(server, clients)
-        await answer(server.sio, "rehearsal moved to five")
-        delivery = await settle(server, clients)
-        return errors_verdict(server) or compare_receivers(
-            ["uma", "vic"], delivery.receivers("chat message")
+        await answer(server.sio, MUSIC_TEXT)
+        await settle(server, clients)
+        arrivals = compare_arrivals(
+            clients, "chat message", {"uma": [MUSIC_TEXT], "vic": [MUSIC_TEXT]}
         )
+        rooms = compare_rooms("after your code", room_members(server.sio), cast_rooms(ROOM_CAST))
+        return errors_verdict(server) or first_wrong(arrivals, rooms) or arrivals
 
 
 only_music = Exercise(
     "Only the music room",
     _check_only_music,
-    hint="`sio.emit` takes `to=`: a room name sends to the members of that room only.",
+    hint=(
+        "`await sio.emit(event, data, to=...)`: a room name as `to` sends to the members of "
+        "that room only. Send `text` itself as the data."
+    ),
     solution=(
         'async def tell_music(sio, text):\n    await sio.emit("chat message", text, to="music")'
     ),
 )
 
 
+# --- 2 · closing a topic -----------------------------------------------------------------------
+async def _check_end_topic(answer: RoomAnswer) -> Outcome:
+    async with EmbeddedServer("exercise") as server:
+        clients = await start_room_cast(server, "/", ROOM_CAST)
+        await settle(server, clients)
+        await answer(server.sio, "art")
+        await settle(server, clients)
+        arrivals = compare_arrivals(clients, "topic closed", {"vic": ["art"], "wes": ["art"]})
+        after = {room: names for room, names in cast_rooms(ROOM_CAST).items() if room != "art"}
+        rooms = compare_rooms("afterwards", room_members(server.sio), after)
+        return errors_verdict(server) or first_wrong(arrivals, rooms) or arrivals
+
+
+end_topic = Exercise(
+    "Close a topic",
+    _check_end_topic,
+    hint=(
+        "Two lines, in this order: tell the room (`to=room`), then `await sio.close_room(room)`. "
+        "Closed first, the room has no members left to tell."
+    ),
+    solution=(
+        "async def close_topic(sio, room):\n"
+        '    await sio.emit("topic closed", room, to=room)\n'
+        "    await sio.close_room(room)"
+    ),
+)
+
+
+# --- 3 · telling the rooms who left --------------------------------------------------------------
 async def _check_goodbye(answer: Callable[[Any, str], Awaitable[None]]) -> Outcome:
     async with EmbeddedServer("exercise") as server:
         sio = server.sio
+        seen: dict[str, dict[str, list[str]]] = {}
 
         @sio.event
         async def connect(sid: str, environ: dict, auth: dict | None) -> None:
-            # the name is in the session too, for answers that read it the public way
-            await sio.save_session(sid, {"name": (auth or {}).get("name")})
+            await sio.save_session(sid, {"name": (auth or {}).get("name", "anonymous")})
 
         @sio.event
         async def disconnect(sid: str, reason: str) -> None:
-            if sio.name_of(sid) == "vic":  # not again for the others when the server stops
+            if (await sio.get_session(sid))["name"] == "vic":  # not for those the stop ends
+                seen["before"] = room_members(sio)
                 await answer(sio, sid)
+                seen["after"] = room_members(sio)
 
-        clients = await _start_room_cast(server, "/", ROOM_CAST)
+        clients = await start_room_cast(server, "/", ROOM_CAST)
         await settle(server, clients)
         leaver = clients[1]  # vic: music and art
         await leaver.disconnect()
         await wait_until_gone(sio, leaver.name)
-        delivery = await settle(server, clients)
-        verdict = errors_verdict(server) or compare_receivers(
-            ["uma", "wes"], delivery.receivers("left")
-        )
-        if not verdict.correct:
+        stayed = [c for c in clients if c is not leaver]
+        await settle(server, stayed)
+        verdict = errors_verdict(server)
+        if verdict:
             return verdict
-        wrong = [c for c in clients if c.name in ("uma", "wes") and c.received("left") != ["vic"]]
-        if wrong:
-            got = "; ".join(
-                f"{c.name} got {' then '.join(map(repr, c.received('left')))}" for c in wrong
-            )
-            return Outcome(INCORRECT, f"{got}: expected the leaver's name, 'vic', once")
-        return verdict
+        if seen.get("before") != cast_rooms(ROOM_CAST):  # the check's own set-up, not the answer
+            raise RuntimeError(f"vic's rooms were not in place: {seen.get('before')}")
+        arrivals = compare_arrivals(stayed, "left", {"uma": ["vic"], "wes": ["vic"]})
+        rooms = compare_rooms("after your code", seen["after"], cast_rooms(ROOM_CAST))
+        return first_wrong(arrivals, rooms) or arrivals
 
 
 goodbye = Exercise(
@@ -105,97 +191,13 @@ goodbye = Exercise(
     hint=(
         "Inside the disconnect handler `sio.rooms(sid)` still lists the leaver's rooms (its own "
         "sid room too). `to=` takes a list of rooms; `skip_sid=sid` leaves the leaver out; "
-        "`sio.name_of(sid)` (or `(await sio.get_session(sid))['name']`) gives the name."
+        "`(await sio.get_session(sid))['name']` gives the name the connect handler saved."
     ),
     solution=(
         "async def goodbye_rooms(sio, sid):\n"
+        "    name = (await sio.get_session(sid))['name']\n"
         "    rooms = [room for room in sio.rooms(sid) if room != sid]\n"
-        "    if rooms:\n"
-        '        await sio.emit("left", sio.name_of(sid), to=rooms, skip_sid=sid)'
-    ),
-)
-
-
-# --- 03 · namespaces -------------------------------------------------------------------------
-async def _check_rehearsal(answer: Callable[[Any, str], Awaitable[None]]) -> Outcome:
-    async with EmbeddedServer("exercise") as server:
-        sio = server.sio
-        for ns in ("/students", "/parents"):
-            sio.on("connect", lambda sid, environ, auth: None, namespace=ns)
-        clients = await _start_room_cast(server, "/students", STUDENT_CAST)
-        clients += await _start_room_cast(server, "/parents", {"dan": ["music"]})
-        await settle(server, clients)
-        await answer(sio, "rehearsal moved to five")
-        delivery = await settle(server, clients)
-        return errors_verdict(server) or compare_receivers(
-            ["ari", "bea"], delivery.receivers("announcement")
-        )
-
-
-rehearsal = Exercise(
-    "Music and art rooms of /students",
-    _check_rehearsal,
-    hint=(
-        "Rooms belong to a namespace: without `namespace=` an emit goes to the rooms of '/', "
-        "where these students are not. `to=` takes a list of rooms."
-    ),
-    solution=(
-        "async def tell_rehearsal(sio, text):\n"
-        '    await sio.emit("announcement", text, to=["music", "art"], namespace="/students")'
-    ),
-)
-
-
-async def _check_teachers_gate(answer: Callable[..., Any]) -> Outcome:
-    async with EmbeddedServer("exercise") as server:
-        server.sio.on("connect", answer, namespace="/teachers")
-        visitors = {"tia": {"token": TEACHER_TOKEN}, "dan": {"token": "banana"}, "ari": {}}
-        admitted, reasons = [], {}
-        for name, auth in visitors.items():
-            client = ChatClient(name, reconnection=False)
-            try:
-                await client.connect(server.url, namespaces=["/teachers"], auth=auth)
-                admitted.append(name)
-            except exceptions.ConnectionError:
-                reasons[name] = _message(client.connect_errors)
-        verdict = errors_verdict(server)
-    if verdict:
-        return verdict
-    if admitted != ["tia"]:
-        wrong = [f"admitted {', '.join(sorted(admitted)) or 'nobody'}"]
-        if "tia" not in admitted:
-            wrong.append("tia has the right token and should be admitted")
-        if intruders := sorted(name for name in admitted if name != "tia"):
-            wrong.append(f"should have refused {', '.join(intruders)}")
-        return Outcome(INCORRECT, "; ".join(wrong))
-    generic = sorted(
-        n for n, why in reasons.items() if why in ("", "Connection rejected by server")
-    )
-    if generic:
-        return Outcome(
-            INCORRECT,
-            f"{', '.join(generic)} refused without a reason: raise ConnectionRefusedError(message)",
-        )
-    why = "; ".join(f"{name}: {reasons[name]}" for name in sorted(reasons))
-    return Outcome(CORRECT, f"admitted tia; refused {why}")
-
-
-def _message(errors: list[Any]) -> str:
-    last = errors[-1] if errors else ""
-    return str(last.get("message", "")) if isinstance(last, dict) else str(last)
-
-
-teachers_gate = Exercise(
-    "The /teachers middleware",
-    _check_teachers_gate,
-    hint=(
-        "The connect handler is the namespace's middleware: it receives `auth` (a dict, or "
-        "None). Raise `socketio.exceptions.ConnectionRefusedError(message, data)` to refuse."
-    ),
-    solution=(
-        "from socketio.exceptions import ConnectionRefusedError\n\n"
-        "async def teachers_connect(sid, environ, auth):\n"
-        f'    if (auth or {{}}).get("token") != "{TEACHER_TOKEN}":\n'
-        '        raise ConnectionRefusedError("teachers only", {"hint": "ask the office"})'
+        "    if rooms:  # to=[] would mean everyone\n"
+        '        await sio.emit("left", name, to=rooms, skip_sid=sid)'
     ),
 )

@@ -8,9 +8,11 @@
 // Talks to its parent process in JSON lines:
 //   stdout  {"port": N}                  once listening on 127.0.0.1 (port chosen by the system)
 //   stdin   {"id", "code", "sender", "namespace", "token"}
-//           runs `code` as the body of an async function of (io, socket, idOf, print):
+//           runs `code` as the body of an async function of (io, socket, idOf, print, jsClient):
 //           `socket` is the sender's socket in `namespace`, `idOf(name)` a client's socket id
-//           there, `print(...)` reports a line to the parent. Then the token is emitted as
+//           there, `print(...)` reports a line to the parent, `await jsClient(name, url)` an
+//           official socket.io-client connected as `name` (to this server unless `url` says
+//           otherwise; closed when the runner exits). Then the token is emitted as
 //           "chatlib:marker" to every namespace: a client holding it holds whatever the
 //           snippet emitted to it before.
 //   stdout  {"id", "result"} or {"id", "error"}   what the snippet returned, or its error
@@ -34,6 +36,7 @@ const namespaces = [...new Set(["/", ...Object.keys(cast)])];
 const httpServer = http.createServer();
 const io = new Server(httpServer, { serveClient: false });
 const AsyncFunction = async function () {}.constructor;
+const CLIENT_TIMEOUT_MS = 5000;
 const nameOfId = new Map(); // kept after a disconnect, so a disconnect handler can still print
 
 function send(message) {
@@ -93,14 +96,42 @@ for (const namespace of namespaces) {
   });
 }
 
+// The official JavaScript client, for a snippet that compares what it does with what a
+// Python client does (its disconnect() tells the server which namespace it leaves, say).
+// Loaded on first use: most snippets never need it.
+async function jsClient(name, url = `http://127.0.0.1:${httpServer.address().port}`) {
+  const { io: connect } = require("socket.io-client");
+  const client = connect(url, {
+    auth: { name },
+    transports: ["websocket"],
+    reconnection: false,
+    forceNew: true,
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.close();
+      reject(new Error(`${name} could not connect to ${url} within ${CLIENT_TIMEOUT_MS} ms`));
+    }, CLIENT_TIMEOUT_MS);
+    client.once("connect", () => {
+      clearTimeout(timer);
+      resolve(client);
+    });
+    client.once("connect_error", (error) => {
+      clearTimeout(timer);
+      client.close();
+      reject(error);
+    });
+  });
+}
+
 async function run(command) {
   const reply = { id: command.id };
   try {
     const namespace = command.namespace || "/";
     const socket = command.sender ? socketOf(namespace, command.sender) : undefined;
     const idOf = (name) => socketOf(namespace, name).id;
-    const body = new AsyncFunction("io", "socket", "idOf", "print", command.code);
-    reply.result = asJson(await body(io, socket, idOf, print));
+    const body = new AsyncFunction("io", "socket", "idOf", "print", "jsClient", command.code);
+    reply.result = asJson(await body(io, socket, idOf, print, jsClient));
   } catch (error) {
     reply.error = error instanceof Error ? error.message : String(error);
   }
