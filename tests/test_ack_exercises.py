@@ -1,6 +1,7 @@
 """chatlib.exercises.acks: correct for each reference solution, incorrect for wrong answers."""
 
 import asyncio
+import contextlib
 
 import pytest
 import socketio
@@ -53,10 +54,8 @@ async def test_timeout(exercises):
     assert outcome.message == "erin was asked nothing: ask 'are you there?' with 'ping'"
 
     async def always_no_answer(sio):  # asks, but ignores what she says
-        try:
+        with contextlib.suppress(socketio.exceptions.TimeoutError):
             await sio.call("are you there?", "ping", to=sio.sid_of("erin"), timeout=0.3)
-        except socketio.exceptions.TimeoutError:
-            pass
         return "no answer"
 
     outcome = await q1.check(always_no_answer)
@@ -106,7 +105,7 @@ async def test_acks_from_room2(exercises):
         )
         return {
             sio.name_of(s): r
-            for s, r in zip(sids, replies)
+            for s, r in zip(sids, replies, strict=True)
             if sio.name_of(s) in ("bob", "carol", "dave")
         }
 
@@ -119,7 +118,7 @@ async def test_acks_from_room2(exercises):
         replies = await asyncio.gather(
             *(sio.call("question", "ok?", to=s, timeout=2) for s in members)
         )
-        return {sio.name_of(s): r for s, r in zip(members, replies)}
+        return {sio.name_of(s): r for s, r in zip(members, replies, strict=True)}
 
     outcome = await q2.check(wrong_question)
     assert outcome.status == INCORRECT
