@@ -27,7 +27,7 @@ def timed(paths: list[Path]) -> tuple[float, str]:
 
 
 def main() -> None:
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))
     print("| notebook | wall s | pytest says |")
     print("|---|---|---|")
     for notebook in notebooks:

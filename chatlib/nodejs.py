@@ -11,6 +11,13 @@ a python-socketio server, and ``run`` executes one JavaScript snippet there::
     print(await node.run("socket.to('room1').emit('hello', 1)", sender="alice"))
     await node.stop()
 
+To put JavaScript *beside* Python, ``node.connect_clients()`` connects a
+second set of clients with the cast's names, which stay connected next to the
+lesson's clients of the same names on the Python server::
+
+    node_clients = await node.connect_clients()   # alice, bob, ... on Node
+    print(await node.run("socket.broadcast.emit('hello')", sender="alice"))
+
 ``run`` returns the same delivery table ``settle()`` gives for a Python line,
 found the same way: after the snippet, Node emits a marker to every namespace,
 and a client holding it holds everything the snippet sent it. The table also
@@ -133,6 +140,29 @@ class NodeDelivery(Delivery):
         return Delivery._repr_html_(self) + notes
 
 
+class NodeClient(ChatClient):
+    """A ``ChatClient`` of a Node server, connected beside a Python client of the same name.
+
+    ``ChatClient.connect`` disconnects a live client that has the same name, so
+    that a re-run cell never leaves two alices behind. Here two alices are the
+    point: one on Node, one on the lesson's Python server, so that both tables
+    have the same columns. Its ``NodeServer`` keeps it and disconnects it when
+    it stops, which is the clean-up that registry gives the others.
+    """
+
+    async def connect(  # type: ignore[override]
+        self, url: str, *, namespaces: list[str] | None = None, wait_timeout: float = 5
+    ) -> None:
+        self.server_url = url
+        await super(ChatClient, self).connect(
+            url,
+            auth={"name": self.name},
+            namespaces=namespaces,
+            transports=["websocket"],
+            wait_timeout=wait_timeout,
+        )
+
+
 class NodeServer:
     """A socket.io server in a child Node.js process; ``run`` executes JavaScript on it."""
 
@@ -140,6 +170,8 @@ class NodeServer:
         self.name = name
         self.cast = cast
         self.port = 0
+        self.clients: list[NodeClient] = []
+        """The clients ``connect_clients`` connected, in order."""
         self.printed: list[str] = []
         """Every line ``print(...)`` reported, from snippets and from handlers, in order."""
         self._process = process
@@ -237,6 +269,29 @@ class NodeServer:
             ) from None
 
     # --- what a lesson uses ---------------------------------------------------
+    async def connect_clients(self, names: list[str] | None = None) -> list[NodeClient]:
+        """Connect a ``NodeClient`` per name (default: the whole cast), each to its namespaces.
+
+        A client joins every namespace of the cast that lists its name (``/``
+        for a name the cast does not list), one client after another so the
+        order is the same on every run. Python clients of the same names stay
+        connected to their own server.
+        """
+        if names is None:
+            names = list(dict.fromkeys(n for members in self.cast.values() for n in members))
+        connected = []
+        for name in names:
+            namespaces = [ns for ns, members in self.cast.items() if name in members] or ["/"]
+            client = NodeClient(name)
+            await client.connect(self.url, namespaces=namespaces)
+            self.clients.append(client)
+            connected.append(client)
+        return connected
+
+    def _default_clients(self) -> list[ChatClient]:
+        own = [c for c in self.clients if c.connected]
+        return own + [c for c in connected_clients(self.url) if c not in own]
+
     async def run(
         self,
         code: str,
@@ -254,12 +309,13 @@ class NodeServer:
         to this server or to ``url``) in scope; ``return`` a value to see it
         as ``.result``. A snippet that
         throws does not raise here: the table's ``.error`` holds the message,
-        as a lesson wants to show it. ``clients`` defaults to every connected
-        ``ChatClient`` of this server, in the order they connected. Every wait
+        as a lesson wants to show it. ``clients`` defaults to this server's
+        ``NodeClient``s, then every other ``ChatClient`` connected to it, in
+        the order they connected. Every wait
         is bounded by ``timeout``.
         """
         async with self._lock:
-            clients = connected_clients(self.url) if clients is None else list(clients)
+            clients = self._default_clients() if clients is None else list(clients)
             token = f"{uuid.uuid4().hex}:{self.name}"
             waiters = {c.name: c.expect_marker(token) for c in clients if c.connected}
             printed_before = len(self.printed)
@@ -321,6 +377,9 @@ class NodeServer:
         if self._process.returncode is None:
             if self.port:
                 await disconnect_clients(self.url)
+                await asyncio.gather(
+                    *(c.disconnect() for c in self.clients if c.connected), return_exceptions=True
+                )
             if self._process.stdin is not None and not self._process.stdin.is_closing():
                 self._process.stdin.close()  # the runner exits when its stdin closes
             try:

@@ -1,12 +1,9 @@
-"""chatlib.exercises.emits: correct for each reference solution, incorrect for a wrong answer."""
-
-import asyncio
+"""chatlib.exercises.emits: correct for each reference solution, incorrect for wrong answers."""
 
 import pytest
 
 from chatlib import stop_all
 from chatlib.exercises.emits import (
-    ACKS_SOLUTION,
     EXCEPT_ROOM1_SOLUTION,
     EXCEPT_ROOM3_SOLUTION,
     cheatsheet_exercises,
@@ -16,24 +13,24 @@ from tests.cast import connect_cast, start_cast_server
 
 
 @pytest.fixture
-async def exercises():
+async def cast():
     server = await start_cast_server()
     clients = await connect_cast(server.url)
-    for client in clients:
-
-        async def answer(text, name=client.name):
-            return f"{name}: yes"
-
-        client.on("question", answer)
-    yield cheatsheet_exercises(server, clients, sender="alice")
+    yield server, clients
     await stop_all()
+
+
+@pytest.fixture
+def exercises(cast):
+    server, clients = cast
+    return cheatsheet_exercises(server, clients, sender="alice")
 
 
 def solution(source: str):
     """The reference solution as the learner would type it in the notebook."""
     from chatlib.emits.broadcast import emit_except
 
-    scope = {"asyncio": asyncio, "emit_except": emit_except}
+    scope = {"emit_except": emit_except}
     exec(source, scope)
     return scope["answer"]
 
@@ -45,7 +42,7 @@ async def stub(*_args):
 async def test_not_attempted(exercises, capsys):
     for exercise in exercises:
         assert (await exercise.check(stub)).status == NOT_ATTEMPTED
-    assert capsys.readouterr().out.count("not attempted") == 3
+    assert capsys.readouterr().out.count("not attempted") == 2
 
 
 async def test_except_room3(exercises):
@@ -58,6 +55,23 @@ async def test_except_room3(exercises):
     outcome = await q1.check(forgot_room3)
     assert outcome.status == INCORRECT
     assert outcome.message == "received by bob, carol, dave; should not reach dave"
+
+    async def wrong_text(sio, sid):
+        in_room3 = [s for s, _ in sio.manager.get_participants("/", "room3")]
+        await sio.emit("hello", "hello", to=["room1", "room2"], skip_sid=[sid, *in_room3])
+
+    outcome = await q1.check(wrong_text)
+    assert outcome.status == INCORRECT
+    assert outcome.message == "bob, carol got 'hello': send the text 'hi'"
+
+    async def one_room_at_a_time(sio, sid):  # bob, in both rooms, gets it twice
+        in_room3 = [s for s, _ in sio.manager.get_participants("/", "room3")]
+        for room in ("room1", "room2"):
+            await sio.emit("hello", "hi", to=room, skip_sid=[sid, *in_room3])
+
+    outcome = await q1.check(one_room_at_a_time)
+    assert outcome.status == INCORRECT
+    assert outcome.message == "bob got it more than once: emit once"
 
 
 async def test_except_room3_with_the_helper(exercises):
@@ -82,23 +96,19 @@ async def test_except_room1(exercises):
     assert outcome.status == INCORRECT
     assert "should not reach bob" in outcome.message
 
+    async def other_event(sio, sid):
+        in_room1 = [s for s, _ in sio.manager.get_participants("/", "room1")]
+        await sio.emit("greeting", "hi", skip_sid=in_room1)
 
-async def test_acks_from_room2(exercises):
-    q3 = exercises[2]
-    outcome = await q3.check(solution(ACKS_SOLUTION))
-    assert outcome.status == CORRECT, outcome
-
-    async def made_up(sio):  # names the members but never asks them
-        return {"bob": "yes", "carol": "yes", "dave": "yes"}
-
-    outcome = await q3.check(made_up)
+    outcome = await q2.check(other_event)
     assert outcome.status == INCORRECT
-    assert outcome.message == "bob, carol, dave never received a 'question'"
+    assert outcome.message == "carol, dave, erin, frank got the event 'greeting': emit 'hello'"
 
-    async def only_one(sio):
-        sid = sio.sid_of("bob")
-        return {"bob": await sio.call("question", "ready?", to=sid, timeout=2)}
 
-    outcome = await q3.check(only_one)
+async def test_a_changed_cast_is_reported_not_judged(cast, exercises):
+    server, clients = cast
+    dave = next(c for c in clients if c.name == "dave")
+    await server.sio.leave_room(dave.get_sid(), "room3")
+    outcome = await exercises[0].check(solution(EXCEPT_ROOM3_SOLUTION))
     assert outcome.status == INCORRECT
-    assert outcome.message == "replies from bob"
+    assert outcome.message == "cannot check: dave is not in room3: run the cast cell again"

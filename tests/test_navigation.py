@@ -11,7 +11,7 @@ import pytest
 
 from tools import navigation
 
-NOTEBOOKS = sorted(navigation.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+NOTEBOOKS = sorted(navigation.NOTEBOOKS.glob("[0-9][0-9]*-*.ipynb"))
 
 
 def navigation_cells(path: Path) -> list[tuple[int, str]]:

@@ -242,3 +242,37 @@ async def test_a_javascript_client_that_cannot_connect_is_an_error_of_the_snippe
     table = await node.run(f"await jsClient('erin', '{python.url}')")
     assert table.error == "not today"
     assert node.running
+
+
+async def test_node_clients_sit_beside_python_clients_of_the_same_names(node):
+    python = await start_server("python-beside")
+
+    @python.sio.on("connect")
+    async def connect(sid, environ, auth):
+        for room in CAST[(auth or {}).get("name")]:
+            await python.sio.enter_room(sid, room)
+
+    python_clients = await connect_clients(python.url, list(CAST))
+    node_clients = await node.connect_clients()
+    assert [c.name for c in node_clients] == list(CAST)
+    assert all(c.connected for c in python_clients + node_clients)
+
+    on_node = await node.run("socket.broadcast.emit('hello', 1)", sender="bob")
+    await python.sio.emit("hello", 1, skip_sid=python.sio.sid_of("bob"))
+    on_python = await settle(python, python_clients)
+    assert on_node.receivers("hello") == ["alice", "carol"]
+    assert str(on_node) == str(on_python)
+    assert all(c.received("hello") == [] for c in python_clients if c.name == "bob")
+
+    await node.stop()
+    assert not any(c.connected for c in node_clients)
+    assert all(c.connected for c in python_clients), "stopping Node left Python's clients alone"
+
+
+async def test_node_clients_join_the_namespaces_the_cast_names_them_in(node_ready):
+    node = await start_node_server(cast={"/": {"alice": []}, "/chat": {"alice": [], "bob": []}})
+    try:
+        alice, bob = await node.connect_clients()
+        assert sorted(alice.namespaces) == ["/", "/chat"] and list(bob.namespaces) == ["/chat"]
+    finally:
+        await stop_all()

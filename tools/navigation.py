@@ -42,7 +42,7 @@ class Page:
 def pages(folder: Path = NOTEBOOKS) -> list[Page]:
     """The numbered notebooks in reading order, each labelled by its title."""
     found = []
-    for path in sorted(folder.glob("[0-9][0-9]-*.ipynb")):
+    for path in sorted(folder.glob("[0-9][0-9]*-*.ipynb")):
         title = read(path)["cells"][0]["source"]
         first = "".join(title).splitlines()[0] if title else ""
         if not first.startswith("# "):
@@ -114,7 +114,7 @@ def problems(folder: Path = NOTEBOOKS) -> list[str]:
 def broken_links(folder: Path = NOTEBOOKS) -> list[str]:
     """Links in navigation cells whose notebook does not exist."""
     found = []
-    for path in sorted(folder.glob("[0-9][0-9]-*.ipynb")):
+    for path in sorted(folder.glob("[0-9][0-9]*-*.ipynb")):
         for cell in filter(is_navigation, read(path)["cells"]):
             for target in re.findall(r"\]\(([^)]+)\)", "".join(cell["source"])):
                 if not (folder / target).is_file():

@@ -4,7 +4,9 @@ Each check runs the learner's code on the real server and compares who really
 received something with who should have. "Who should have" is worked out from
 each client's rooms as the server reports them (``EmbeddedServer.rooms_of``),
 not by running a reference emit, so a mistaken helper cannot hide a mistaken
-answer.
+answer. A check also refuses to judge when the cast is not the one the
+exercise describes (a client gone, a room emptied by an earlier cell): the
+verdict would say nothing about the answer.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ..clients import ChatClient
-from ..delivery import settle
+from ..delivery import Delivery, settle
+from ..log import describe
 from ..server import EmbeddedServer
-from .scaffold import INCORRECT, Exercise, Outcome, compare_receivers
+from .scaffold import INCORRECT, Exercise, Outcome, compare_receivers, errors_verdict
 
 Answer = Callable[..., Awaitable[Any]]
+
+EVENT, PAYLOAD = "hello", "hi"
+"""What every answer emits: the check looks at this event and this payload only."""
 
 EXCEPT_ROOM3_SOLUTION = """\
 async def answer(sio, sid):
@@ -30,15 +36,11 @@ async def answer(sio, sid):
 
 EXCEPT_ROOM1_SOLUTION = """\
 async def answer(sio, sid):
-    await emit_except(sio, "hello", "hi", except_rooms="room1")"""
+    in_room1 = [s for s, _ in sio.manager.get_participants("/", "room1")]
+    await sio.emit("hello", "hi", skip_sid=in_room1)
 
-ACKS_SOLUTION = """\
-async def answer(sio):
-    members = [s for s, _ in sio.manager.get_participants("/", "room2")]
-    replies = await asyncio.gather(
-        *(sio.call("question", "ready?", to=s, timeout=2) for s in members)
-    )
-    return {sio.name_of(s): reply for s, reply in zip(members, replies)}"""
+# or, with chatlib's helper:
+#     await emit_except(sio, "hello", "hi", except_rooms="room1")"""
 
 
 def _rooms(server: EmbeddedServer, client: ChatClient) -> set[str]:
@@ -46,22 +48,58 @@ def _rooms(server: EmbeddedServer, client: ChatClient) -> set[str]:
     return {room for room in server.rooms_of(client) if " " not in room}
 
 
+def cast_problem(
+    server: EmbeddedServer, clients: Sequence[ChatClient], needs: dict[str, set[str]]
+) -> str | None:
+    """Why the cast cannot test the answer (``needs``: a name -> rooms it must be in), or None."""
+    by_name = {c.name: c for c in clients}
+    for name, rooms in needs.items():
+        client = by_name.get(name)
+        if client is None or not client.connected:
+            return f"{name} is not connected: run the cast cell again"
+        missing = rooms - _rooms(server, client)
+        if missing:
+            return f"{name} is not in {', '.join(sorted(missing))}: run the cast cell again"
+    return None
+
+
+def payload_problem(delivery: Delivery) -> Outcome | None:
+    """Incorrect when a receiver got something other than one ``hello`` carrying ``"hi"``."""
+    expected = describe(PAYLOAD)
+    for row in delivery.rows:
+        names = ", ".join(sorted(row.counts))
+        if not row.counts:
+            continue
+        if row.event != EVENT:
+            return Outcome(INCORRECT, f"{names} got the event {row.event!r}: emit {EVENT!r}")
+        if row.data != expected:
+            return Outcome(INCORRECT, f"{names} got {row.data}: send the text {expected}")
+        twice = sorted(name for name, count in row.counts.items() if count > 1)
+        if twice:
+            return Outcome(INCORRECT, f"{', '.join(twice)} got it more than once: emit once")
+    return None
+
+
 def cheatsheet_exercises(
     server: EmbeddedServer, clients: Sequence[ChatClient], sender: str = "alice"
-) -> tuple[Exercise, Exercise, Exercise]:
-    """Three exercises on ``server``'s cast; ``sender`` plays the socket whose event is handled."""
+) -> tuple[Exercise, Exercise]:
+    """Two addressing exercises on ``server``'s cast; ``sender``'s event is the one handled."""
     clients = list(clients)
 
-    async def run_emit(answer: Answer) -> list[str]:
+    async def run_emit(answer: Answer, needs: dict[str, set[str]]) -> Outcome | Delivery:
+        problem = cast_problem(server, clients, {sender: set(), **needs})
+        if problem is not None:
+            return Outcome(INCORRECT, f"cannot check: {problem}")
         await settle(server, clients)  # start from a clean record
         sid = server.sio.sid_of(sender)
-        if sid is None:
-            raise LookupError(f"{sender} is not connected")
         await answer(server.sio, sid)
-        return (await settle(server, clients)).receivers()
+        delivery = await settle(server, clients)
+        return errors_verdict(server) or payload_problem(delivery) or delivery
 
     async def check_except_room3(answer: Answer) -> Outcome:
-        received = await run_emit(answer)
+        result = await run_emit(answer, {"dave": {"room2", "room3"}, "bob": {"room1", "room2"}})
+        if isinstance(result, Outcome):
+            return result
         expected = [
             c.name
             for c in clients
@@ -69,30 +107,14 @@ def cheatsheet_exercises(
             and "room3" not in _rooms(server, c)
             and c.name != sender
         ]
-        return compare_receivers(expected, received)
+        return compare_receivers(expected, result.receivers(EVENT))
 
     async def check_except_room1(answer: Answer) -> Outcome:
-        received = await run_emit(answer)
+        result = await run_emit(answer, {"bob": {"room1"}})
+        if isinstance(result, Outcome):
+            return result
         expected = [c.name for c in clients if "room1" not in _rooms(server, c)]
-        return compare_receivers(expected, received)
-
-    async def check_acks(answer: Answer) -> Outcome:
-        await settle(server, clients)
-        replies = await answer(server.sio)
-        asked = (await settle(server, clients)).receivers("question")
-        expected = [c.name for c in clients if "room2" in _rooms(server, c)]
-        if not isinstance(replies, dict):
-            return Outcome(INCORRECT, f"return a dict name -> reply, not {type(replies).__name__}")
-        outcome = compare_receivers(expected, replies)
-        if not outcome.correct:
-            return Outcome(INCORRECT, f"replies from {', '.join(sorted(replies)) or 'nobody'}")
-        unasked = sorted(set(expected) - set(asked))
-        if unasked:
-            return Outcome(INCORRECT, f"{', '.join(unasked)} never received a 'question'")
-        silent = sorted(name for name, reply in replies.items() if reply is None)
-        if silent:
-            return Outcome(INCORRECT, f"no reply recorded for {', '.join(silent)}")
-        return Outcome(outcome.status, f"replies from {', '.join(sorted(replies))}")
+        return compare_receivers(expected, result.receivers(EVENT))
 
     return (
         Exercise(
@@ -108,12 +130,5 @@ def cheatsheet_exercises(
             "No `to` means everyone; leave out room1's members with skip_sid, or use "
             "emit_except(..., except_rooms='room1').",
             EXCEPT_ROOM1_SOLUTION,
-        ),
-        Exercise(
-            "an acknowledgement from every client in room2",
-            check_acks,
-            "call() asks one socket; ask each member of room2 and gather the answers "
-            "(chatlib.emits.broadcast.call_each does exactly that).",
-            ACKS_SOLUTION,
         ),
     )
