@@ -1,11 +1,16 @@
 """The exercises of notebook 06 (adapters and nodes), checked against live nodes.
 
-Each checker runs the learner's function for real on the lesson's nodes and
-clients, and compares who received what (or what it returned) with the truth.
+Each checker first makes sure the lesson is in the state the exercise needs
+(clients on both nodes, a room spread over both), because an answer can only
+be told apart from a wrong one there: with every client on one node, "this
+node only" and "everyone" deliver alike. Then it runs the learner's function
+for real and compares who received what (event and payload), or what it
+returned, with the truth.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,6 +18,9 @@ from ..clients import ChatClient
 from ..delivery import settle
 from ..server import EmbeddedServer
 from .scaffold import CORRECT, INCORRECT, Exercise, Outcome, compare_receivers
+
+NOTICE = "node-a restarts in a minute"
+"""The text the "this node only" check hands to the answer; it must arrive unchanged."""
 
 
 def home_of(client: ChatClient, nodes: Sequence[EmbeddedServer]) -> EmbeddedServer | None:
@@ -23,12 +31,25 @@ def home_of(client: ChatClient, nodes: Sequence[EmbeddedServer]) -> EmbeddedServ
 async def _check_this_node_only(
     answer: Callable[..., Any], nodes: Sequence[EmbeddedServer], clients: list[ChatClient]
 ) -> Outcome:
-    await settle(nodes, clients)  # start from a clean record
     node = nodes[0]
-    await answer(node, "only on this node")
+    homes = {c.name: home_of(c, nodes) for c in clients}
+    if not any(h is node for h in homes.values()) or all(h is node for h in homes.values()):
+        return Outcome(
+            INCORRECT, f"cannot check: {node.name} and another node each need connected clients"
+        )
+    await settle(nodes, clients)  # start from a clean record
+    await answer(node, NOTICE)
     delivery = await settle(nodes, clients)
-    expected = [c.name for c in clients if home_of(c, nodes) is node]
-    return compare_receivers(expected, delivery.receivers("notice"))
+    expected = [name for name, home in homes.items() if home is node]
+    verdict = compare_receivers(expected, delivery.receivers("notice"))
+    if not verdict.correct:
+        return verdict
+    rows = [row for row in delivery.rows if row.event == "notice"]
+    wrong = [row.data for row in rows if row.data != repr(NOTICE)]
+    if wrong or len(rows) != 1:
+        got = ", ".join(row.data for row in rows)
+        return Outcome(INCORRECT, f"'notice' carried {got}; send the text you are given, once")
+    return verdict
 
 
 this_node_only = Exercise(
@@ -44,17 +65,28 @@ this_node_only = Exercise(
 async def _check_who_is_in(
     answer: Callable[..., Any], nodes: Sequence[EmbeddedServer], room: str
 ) -> Outcome:
-    truth = sorted(
-        node.sio.name_of(sid)
+    by_node = {
+        node.name: sorted(
+            node.sio.name_of(sid) for sid, _ in node.sio.manager.get_participants("/", room)
+        )
         for node in nodes
-        for sid, _ in node.sio.manager.get_participants("/", room)
-    )
+    }
+    if sum(1 for names in by_node.values() if names) < 2:
+        return Outcome(INCORRECT, f"cannot check: {room} needs members on two nodes (section 3)")
+    truth = sorted(name for names in by_node.values() for name in names)
     given = answer(nodes, room)
+    if inspect.isawaitable(given):
+        given = await given
     if not isinstance(given, list | tuple | set):
         return Outcome(INCORRECT, f"return a list of names, not {type(given).__name__}")
     if sorted(given) == truth:
         return Outcome(CORRECT, f"{room}: {', '.join(truth)}")
-    return Outcome(INCORRECT, f"you found {', '.join(sorted(given)) or 'nobody'}")
+    sids = {sid for node in nodes for sid, _ in node.sio.manager.get_participants("/", room)}
+    if set(given) & sids:
+        return Outcome(INCORRECT, "you returned socket ids: turn each into the name in its session")
+    if len(given) != len(set(given)):
+        return Outcome(INCORRECT, "a name appears twice: each member once")
+    return Outcome(INCORRECT, f"you found {', '.join(sorted(map(str, given))) or 'nobody'}")
 
 
 who_is_in = Exercise(
@@ -62,14 +94,15 @@ who_is_in = Exercise(
     _check_who_is_in,
     hint=(
         "Each node only knows its own clients: ask every node's manager for "
-        "get_participants('/', room), and turn each sid into a name with that node's name_of."
+        "get_participants('/', room), and read each sid's name from that node's session "
+        "(await node.sio.get_session(sid))."
     ),
     solution=(
-        "def answer(nodes, room):\n"
-        "    return [\n"
-        "        node.sio.name_of(sid)\n"
-        "        for node in nodes\n"
-        '        for sid, _ in node.sio.manager.get_participants("/", room)\n'
-        "    ]"
+        "async def answer(nodes, room):\n"
+        "    names = []\n"
+        "    for node in nodes:\n"
+        '        for sid, _ in node.sio.manager.get_participants("/", room):\n'
+        '            names.append((await node.sio.get_session(sid))["name"])\n'
+        "    return names"
     ),
 )

@@ -19,6 +19,7 @@ usable in a lesson:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 import uuid
@@ -178,12 +179,26 @@ async def run_emitter(
     The process has no server and no clients: it only publishes on the cluster's
     Redis channel, and the nodes deliver to their own clients.
     """
+    arguments = [event, data, "--namespace", namespace] + (["--to", to] if to else [])
+    return await _emitter_process(cluster, arguments)
+
+
+async def run_emitter_lines(cluster: Cluster, code: str, sids: dict[str, str] | None = None) -> str:
+    """Run ``code`` in a separate emitter process (``emitter`` and ``sids`` in scope).
+
+    Returns "ran", or "failed: <error>" when python-socketio cannot do what the
+    line asks: a lesson prints that instead of asserting it in prose.
+    """
+    arguments = ["--code", code, "--sids", json.dumps(sids or {})]
+    return await _emitter_process(cluster, arguments)
+
+
+async def _emitter_process(cluster: Cluster, arguments: list[str]) -> str:
     if cluster.redis_url is None:
         raise ValueError("the emitter process speaks to Redis; this cluster has no Redis")
     command = [sys.executable, "-m", "chatlib.scale.emitter", cluster.redis_url, cluster.channel]
-    command += [event, data, "--namespace", namespace] + (["--to", to] if to else [])
     process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        *command, *arguments, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), 20)
