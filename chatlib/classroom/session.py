@@ -23,7 +23,7 @@ from aiohttp import web
 
 from .. import chat
 from .._engine.managers import room_table
-from ..cli import fail, listen_error, port_number, resolve_host
+from ..cli import OneLineParser, fail, listen_error, port_number, resolve_host
 from ..heartbeat import PingOptions, add_ping_options, ping_options
 from ..server import EmbeddedServer
 from .access import (
@@ -218,7 +218,7 @@ async def start_class(name: str = "class", **options: Any) -> Classroom:
 
 
 # --- python -m chatlib classroom -------------------------------------------
-def add_command(commands: Any) -> None:
+def add_command(commands: argparse._SubParsersAction[OneLineParser]) -> None:
     """Add ``classroom`` to ``python -m chatlib``'s commands."""
     run = commands.add_parser("classroom", help="run one chat server for a class")
     run.add_argument("--host", default="127.0.0.1", help="0.0.0.0 lets the network in (token)")

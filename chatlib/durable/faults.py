@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..clients import ChatClient
+from ..server import EmbeddedServer
+
+if TYPE_CHECKING:
+    from .server import DurableChatServer
 
 
-def drop_connection(server: Any, client: ChatClient, namespace: str = "/") -> None:
+def drop_connection(
+    server: EmbeddedServer | DurableChatServer, client: ChatClient, namespace: str = "/"
+) -> None:
     """Cut ``client``'s connection to ``server`` (an ``EmbeddedServer`` or a durable one).
 
     Works for websocket clients (every ``ChatClient``): their first HTTP
@@ -34,7 +40,7 @@ def drop_connection(server: Any, client: ChatClient, namespace: str = "/") -> No
 
 
 @contextlib.contextmanager
-def slow_acks(server: Any, seconds: float) -> Iterator[None]:
+def slow_acks(server: DurableChatServer, seconds: float) -> Iterator[None]:
     """Inside the block, ``server`` (a ``DurableChatServer``) acknowledges new messages late.
 
     The message is stored and broadcast at once; only the answer to the

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..delivery import NOT_RECEIVED, RECEIVED
 from ..log import describe
 from .reliable import DurableClient
 from .store import StoredMessage
+
+if TYPE_CHECKING:
+    from .server import DurableChatServer
 
 
 @dataclass
@@ -101,7 +104,7 @@ def _ids(ids: Sequence[int]) -> str:
     return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
 
-async def ledger(server: Any, clients: Sequence[DurableClient]) -> Ledger:
+async def ledger(server: DurableChatServer, clients: Sequence[DurableClient]) -> Ledger:
     """Read ``server``'s store (a ``DurableChatServer``) and what each client shows."""
     stored = await server.store.all()
     return Ledger(stored, {c.name: [m.id for m in c.shown] for c in clients})
