@@ -1,29 +1,18 @@
 """The namespaces lesson's checkers: the reference answer is correct, wrong answers are not."""
 
-import pytest
 from socketio.exceptions import ConnectionRefusedError
 
 from chatlib import assert_no_handler_errors
 from chatlib.exercises.namespaces import TEACHER_TOKEN, rehearsal, teachers_gate
-from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
-from tests.test_room_exercises import solution_of, stub
+from chatlib.exercises.scaffold import INCORRECT
+from tests.exercise_support import shipped_answer_tests, solution_of
 
 EXERCISES = [rehearsal, teachers_gate]
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
-async def test_the_shipped_stub_is_not_attempted(exercise, capsys):
-    outcome = await exercise.check(stub)
-    assert outcome.status == NOT_ATTEMPTED
-    assert "not attempted" in capsys.readouterr().out
-    assert assert_no_handler_errors() == "no handler raised"
-
-
-@pytest.mark.parametrize("exercise", EXERCISES)
-async def test_the_reference_solution_is_correct(exercise):
-    outcome = await exercise.check(solution_of(exercise))
-    assert outcome.status == CORRECT, outcome
-    assert assert_no_handler_errors() == "no handler raised"
+test_the_shipped_stub_is_not_attempted, test_the_reference_solution_is_correct = (
+    shipped_answer_tests(EXERCISES)
+)
 
 
 async def test_the_gate_admits_tia_and_says_why_the_others_were_refused():

@@ -1,38 +1,16 @@
 """The rooms lesson's checkers: the reference answer is correct, wrong answers are not."""
 
-import pytest
-
 from chatlib import assert_no_handler_errors
 from chatlib.exercises.rooms import end_topic, goodbye, only_music
-from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
+from chatlib.exercises.scaffold import INCORRECT
+from tests.exercise_support import shipped_answer_tests
 
 EXERCISES = [only_music, end_topic, goodbye]
 
 
-async def stub(*args):
-    raise NotImplementedError
-
-
-def solution_of(exercise):
-    """Run the exercise's printed solution, as a learner would paste it."""
-    namespace = {}
-    exec(exercise._solution, namespace)
-    return next(v for k, v in namespace.items() if callable(v) and not k[0].isupper())
-
-
-@pytest.mark.parametrize("exercise", EXERCISES)
-async def test_the_shipped_stub_is_not_attempted(exercise, capsys):
-    outcome = await exercise.check(stub)
-    assert outcome.status == NOT_ATTEMPTED
-    assert "not attempted" in capsys.readouterr().out
-    assert assert_no_handler_errors() == "no handler raised"
-
-
-@pytest.mark.parametrize("exercise", EXERCISES)
-async def test_the_reference_solution_is_correct(exercise):
-    outcome = await exercise.check(solution_of(exercise))
-    assert outcome.status == CORRECT, outcome
-    assert assert_no_handler_errors() == "no handler raised"
+test_the_shipped_stub_is_not_attempted, test_the_reference_solution_is_correct = (
+    shipped_answer_tests(EXERCISES)
+)
 
 
 async def test_only_music_wrong_answers_say_who_got_what():

@@ -15,14 +15,14 @@ Screenshots of both themes go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from .browser_support import ARTIFACTS, ROOT, artifact, launch_options, require_chromium
+from .browser_support import ARTIFACTS, artifact
 from .lab_support import JupyterLab
-from .test_jupyterlab_browser import run_in_jupyterlab, write_notebook
+
+# lab and browser: the same module-scoped fixtures as the notebook runs (one JupyterLab here)
+from .test_jupyterlab_browser import browser, lab, run_in_jupyterlab, write_notebook  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -180,22 +180,6 @@ MEASURE = """(probeClass) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    require_chromium()
-    lab = JupyterLab(tmp_path_factory.mktemp("jupyterlab"), ROOT / "notebooks").start()
-    yield lab
-    lab.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(lab: JupyterLab) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_options())
-        yield browser
-        browser.close()
-
-
 def change_theme(page: Page, theme: str) -> None:
     """The command the Settings → Theme menu runs; done when the notebook is painted in it."""
     page.evaluate(
@@ -214,7 +198,7 @@ def change_theme(page: Page, theme: str) -> None:
     )
 
 
-def test_every_view_is_readable_in_light_and_dark(lab: JupyterLab, browser: Browser) -> None:
+def test_every_view_is_readable_in_light_and_dark(lab: JupyterLab, browser: Browser) -> None:  # noqa: F811
     state, page = run_in_jupyterlab(lab, browser, write_notebook(lab, "views.ipynb", VIEWS))
     try:
         assert state["errors"] == [] and state["widgetFailures"] == []
