@@ -93,6 +93,8 @@ def test_recovery_finds_the_engine_and_manager_pieces_it_reuses():
     rooms back through ``basic_enter_room``, and its data through the socket's session."""
     sio = socketio.AsyncServer(async_mode="aiohttp")
     assert callable(getattr(sio.eio, "generate_id", None)), broken("AsyncServer.eio.generate_id")
+    pre_connect = getattr(sio.manager, "pre_connect", None)  # gives the new socket its sid
+    assert pre_connect is not None, broken("AsyncManager.pre_connect (missing)")
     enter = getattr(sio.manager, "basic_enter_room", None)
     assert enter is not None, broken("AsyncManager.basic_enter_room (missing)")
     shown = ", ".join(inspect.signature(enter).parameters)

@@ -14,8 +14,8 @@ import warnings
 from importlib import metadata
 
 TESTED: dict[str, tuple[str, str]] = {
-    "python-socketio": ("5.12.1", "5.19"),
-    "python-engineio": ("4.11.2", "4.16"),
+    "python-socketio": ("5.18.1", "5.19"),
+    "python-engineio": ("4.15.1", "4.16"),
     "ipywidgets": ("8.1.0", "9"),
 }
 """Per distribution: the lowest version tested and the first one not tested."""
@@ -29,7 +29,7 @@ _warned = False
 
 
 def tested_range(distribution: str) -> str:
-    """The tested range of ``distribution`` as a requirement, e.g. ``>=5.12.1,<5.19``."""
+    """The tested range of ``distribution`` as a requirement, e.g. ``>=5.18.1,<5.19``."""
     low, high = TESTED[distribution]
     return f">={low},<{high}"
 
