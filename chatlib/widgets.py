@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .clients import ChatClient
+from .jupyter_links import proxied_path
 from .server import EmbeddedServer
 from .theme import box_style, error_html, link_html, status_html
 
@@ -204,13 +205,27 @@ class Stage(widgets.HBox):
 
 
 class ChatPageLink(widgets.HTML):
-    """A link to a server's chat page; its text form names the server, never its port."""
+    """A link to a server's chat page; its text form names the server, never its port.
+
+    Under a Jupyter server with jupyter-server-proxy the first link goes through
+    the Jupyter server (the only address a remote browser can reach); the direct
+    127.0.0.1 link stays beside it for a browser on the kernel's own machine.
+    """
 
     def __init__(self, server: EmbeddedServer) -> None:
         self.server_name = server.name
-        super().__init__(
-            link_html(f"{server.url}/", f"open the chat page of server {server.name} in a new tab")
-        )
+        direct = f"{server.url}/"
+        proxied = proxied_path(server.port)
+        if proxied is None:
+            html = link_html(direct, f"open the chat page of server {server.name} in a new tab")
+        else:
+            html = (
+                link_html(proxied, f"open the chat page of server {server.name} in a new tab")
+                + " (through Jupyter) · "
+                + link_html(direct, "direct link")
+                + " (a browser on the kernel's machine)"
+            )
+        super().__init__(html)
 
     def __repr__(self) -> str:
         return f"ChatPageLink(server {self.server_name!r})"

@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 from socketio import exceptions
 
+from ..jupyter_links import proxied_path
+
 TOKEN_BYTES = 24
 
 
@@ -98,3 +100,17 @@ def join_url(host: str, port: int, token: str | None, path: str = "/") -> str:
     shown = f"[{host}]" if ":" in host else host
     query = f"?token={quote(token)}" if token else ""
     return f"http://{shown}:{port}{path}{query}"
+
+
+def proxied_join_path(port: int, token: str | None) -> str | None:
+    """The join link through the Jupyter server that runs this kernel, or None.
+
+    It is a path (``<base_url>proxy/<port>/``) that a browser logged in to that
+    Jupyter server resolves against the server's own address, however remote:
+    the instructor's browser on JupyterHub or Binder, or a projector showing it.
+    Students elsewhere still need one of the direct links.
+    """
+    path = proxied_path(port)
+    if path is None:
+        return None
+    return path + (f"?token={quote(token)}" if token else "")
