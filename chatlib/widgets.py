@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 import ipywidgets as widgets
 
@@ -215,7 +216,9 @@ class ChatPageLink(widgets.HTML):
     def __init__(self, server: EmbeddedServer) -> None:
         self.server_name = server.name
         direct = f"{server.url}/"
-        proxied = proxied_path(server.port)
+        # From the URL: anything with a name and a url will do (a server run as a process too).
+        port = urlsplit(server.url).port
+        proxied = proxied_path(port) if port is not None else None
         if proxied is None:
             html = link_html(direct, f"open the chat page of server {server.name} in a new tab")
         else:

@@ -29,10 +29,24 @@ print(proxied_path(8123), proxied_join_path(8123, "t k"), sep="\\n")
 """
 
 
-def links_in_child(tmp_path: Path, *, hide_proxy: bool = False, **env: str) -> list[str]:
+LINK = """
+import re, sys
+if {hide_proxy}:
+    sys.modules["jupyter_server_proxy"] = None
+from types import SimpleNamespace
+from chatlib.widgets import ChatPageLink
+# A server run as a process: a name and a url are all the link needs.
+html = ChatPageLink(SimpleNamespace(name="server.py", url="http://127.0.0.1:8123")).value
+print(*re.findall(r'href="([^"]*)"', html), sep="\\n")
+"""
+
+
+def links_in_child(
+    tmp_path: Path, *, hide_proxy: bool = False, code: str = SHOW, **env: str
+) -> list[str]:
     clean = {k: v for k, v in os.environ.items() if k != "JUPYTERHUB_SERVICE_PREFIX"}
     done = subprocess.run(
-        [sys.executable, "-c", SHOW.format(hide_proxy=hide_proxy)],
+        [sys.executable, "-c", code.format(hide_proxy=hide_proxy)],
         cwd=ROOT,
         env={**clean, "JUPYTER_RUNTIME_DIR": str(tmp_path), **env},
         capture_output=True,
@@ -69,3 +83,14 @@ def test_without_jupyter_server_proxy_links_fall_back_to_direct(
 ) -> None:
     (tmp_path / f"jpserver-{os.getpid()}.json").write_text(json.dumps({"base_url": "/"}))
     assert links_in_child(tmp_path, hide_proxy=True, **env) == ["None", "None"]
+
+
+def test_the_chat_page_link_shows_the_proxied_link_and_the_direct_one_beside_it(
+    tmp_path: Path,
+) -> None:
+    hub = {"JUPYTERHUB_SERVICE_PREFIX": "/user/ada/"}
+    assert links_in_child(tmp_path, code=LINK, **hub) == [
+        "/user/ada/proxy/8123/",
+        "http://127.0.0.1:8123/",
+    ]
+    assert links_in_child(tmp_path, code=LINK, hide_proxy=True, **hub) == ["http://127.0.0.1:8123/"]
