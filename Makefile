@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test setup lab-setup notebooks lint clean
+.PHONY: lab notebook7 test setup lab-setup notebooks site lint clean
 
 # Jupyter refuses to start as root (containers, Codespaces, many classroom VMs) unless told
 # it may; only root gets the flag. LAB_ARGS passes more options, e.g. LAB_ARGS=--no-browser.
@@ -16,6 +16,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: lab-setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-index.ipynb
+
+# The same guide in Jupyter Notebook 7 (one notebook per browser tab), for who prefers it.
+notebook7: lab-setup
+	$(BIN)/jupyter notebook --ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-index.ipynb
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
