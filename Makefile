@@ -50,14 +50,17 @@ node_modules/.installed: package.json package-lock.json
 	else echo "npm not found: the chat page will load socket.io-client from its CDN;" \
 	  "tests that need Node.js will skip (and fail under CI=true)."; fi
 
-# Re-execute every notebook and save its outputs (run after changing a notebook or chatlib).
-notebooks: lab-setup
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
-	  notebooks/*.ipynb
+# Re-execute every notebook and save its outputs with the widgets' state (run after changing a
+# notebook or chatlib), so GitHub, nbviewer and HTML exports show the panes and the diagram.
+notebooks: setup
+	$(BIN)/python -m tools.execute notebooks/*.ipynb
+
+# The whole guide as static HTML pages in site/ (widgets included, links between pages).
+site: setup
+	$(BIN)/python -m tools.site
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache site build/site-js
