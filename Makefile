@@ -52,11 +52,11 @@ node_modules/.installed: package.json package-lock.json
 
 # Re-execute every notebook and save its outputs with the widgets' state (run after changing a
 # notebook or chatlib), so GitHub, nbviewer and HTML exports show the panes and the diagram.
-notebooks: setup
+notebooks: lab-setup
 	$(BIN)/python -m tools.execute notebooks/*.ipynb
 
 # The whole guide as static HTML pages in site/ (widgets included, links between pages).
-site: setup
+site: lab-setup
 	$(BIN)/python -m tools.site
 
 lint: setup

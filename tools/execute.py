@@ -28,17 +28,24 @@ CELL_TIMEOUT = 120  # seconds for one cell, as under nbval
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 TEARDOWN = "stop_all("
 
-# Run in the kernel; prints the widget manager's state as one JSON document.
+# Run in the kernel; prints the widget manager's state as one JSON document. Defaults are kept:
+# anywidget gives each widget its front end (_esm, _css) as an instance trait's default.
 _STATE_SOURCE = (
     "import json as _json\n"
     "from ipywidgets import Widget as _Widget\n"
-    "print(_json.dumps(_Widget.get_manager_state(drop_defaults=True)))"
+    "print(_json.dumps(_Widget.get_manager_state(drop_defaults=False)))"
 )
 
 
-def _kernel_widget_state(client: NotebookClient, index: int) -> dict:
+def _kernel_widget_state(client: NotebookClient, notebook: nbformat.NotebookNode) -> dict:
+    # nbclient writes each executed cell back at its index: the probe gets a place of its
+    # own at the end, taken away again, so the saved notebook never contains it.
     probe = nbformat.v4.new_code_cell(_STATE_SOURCE)
-    client.execute_cell(probe, index, store_history=False)
+    notebook.cells.append(probe)
+    try:
+        client.execute_cell(probe, len(notebook.cells) - 1, store_history=False)
+    finally:
+        notebook.cells.pop()
     text = "".join(o.get("text", "") for o in probe.outputs if o.get("name") == "stdout")
     return json.loads(text)
 
@@ -58,10 +65,10 @@ def execute(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookN
         notebook.metadata["language_info"] = info["content"]["language_info"]
         for index, cell in enumerate(notebook.cells):
             if state is None and cell.cell_type == "code" and TEARDOWN in cell.source:
-                state = _kernel_widget_state(client, index)
+                state = _kernel_widget_state(client, notebook)
             client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
         if state is None:
-            state = _kernel_widget_state(client, len(notebook.cells))
+            state = _kernel_widget_state(client, notebook)
     notebook.metadata.pop("widgets", None)
     if state.get("state"):
         notebook.metadata["widgets"] = {WIDGET_STATE: state}
