@@ -7,6 +7,7 @@ that path. These tests start a private JupyterLab (``lab_support``) and:
 
 - open the chat page of a server started in this process through the Lab's
   address, in Chromium, and chat both ways with a Python ``ChatClient``;
+- do the same with the classroom page and a join link carrying the class's token;
 - run ``ChatPageLink`` in a real kernel of that Lab and follow its link.
 """
 
@@ -22,6 +23,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from chatlib import ChatClient, EmbeddedServer, add_chat_handlers, settle
 from chatlib.chat import LOCAL_CLIENT
+from chatlib.classroom.session import start_class
 from chatlib.jupyter_links import proxy_installed
 
 from .browser_support import ROOT, artifact, launch_options, require_chromium
@@ -146,3 +148,29 @@ def test_chat_page_link_in_a_lab_kernel_goes_through_the_jupyter_server(
     finally:
         page.close()
         lab.shut_down_kernels()
+
+
+async def test_the_classroom_page_works_through_the_jupyter_server(lab: JupyterLab) -> None:
+    """A join link with the class's own token, opened through the Jupyter server."""
+    classroom = await start_class("proxied-class", token="sekrit")
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**launch_options())
+            try:
+                page = await browser.new_page(viewport={"width": 640, "height": 420})
+                await page.goto(lab.url("api/status"))  # logged in to Jupyter, as a learner is
+                proxied = f"http://127.0.0.1:{lab.port}/proxy/{classroom.server.port}/"
+                await page.goto(proxied + "?name=ada&token=sekrit")
+                await expect(page.locator("#status")).to_have_text(
+                    "connected as ada", timeout=WAIT_MS
+                )
+                assert page.url == proxied + "?name=ada"  # the page took the token out
+                await page.fill("#input", "hello, class")
+                await page.press("#input", "Enter")
+                await wait_until(
+                    lambda: any("hello, class" in str(m) for m in classroom.conversation)
+                )
+            finally:
+                await browser.close()
+    finally:
+        await classroom.stop()
