@@ -28,12 +28,19 @@ CELL_TIMEOUT = 120  # seconds for one cell, as under nbval
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 TEARDOWN = "stop_all("
 
-# Run in the kernel; prints the widget manager's state as one JSON document. Defaults are kept:
-# anywidget gives each widget its front end (_esm, _css) as an instance trait's default.
+# Run in the kernel; prints the widget manager's state as one JSON document. Defaults are left
+# out (a pane's layout alone has some forty), except for anywidget's widgets, whose front end
+# (_esm, _css) is an instance trait's default.
 _STATE_SOURCE = (
     "import json as _json\n"
     "from ipywidgets import Widget as _Widget\n"
-    "print(_json.dumps(_Widget.get_manager_state(drop_defaults=False)))"
+    "_state = _Widget.get_manager_state(drop_defaults=True)\n"
+    "from anywidget import AnyWidget as _AnyWidget\n"
+    "_any = [w for w in _Widget.widgets.values() if isinstance(w, _AnyWidget)]\n"
+    "if _any:\n"
+    "    _state['state'].update(\n"
+    "        _Widget.get_manager_state(drop_defaults=False, widgets=_any)['state'])\n"
+    "print(_json.dumps(_state))"
 )
 
 
