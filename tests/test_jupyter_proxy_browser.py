@@ -99,6 +99,34 @@ async def wait_until(condition, timeout: float = WAIT_MS / 1000) -> None:
             await asyncio.sleep(0.02)
 
 
+async def test_the_classroom_page_works_through_the_jupyter_server(lab: JupyterLab) -> None:
+    """A join link with the class's own token, opened through the Jupyter server."""
+    classroom = await start_class("proxied-class", token="sekrit")
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(**launch_options())
+            try:
+                page = await browser.new_page(viewport={"width": 640, "height": 420})
+                await page.goto(lab.url("api/status"))  # logged in to Jupyter, as a learner is
+                proxied = f"http://127.0.0.1:{lab.port}/proxy/{classroom.server.port}/"
+                await page.goto(proxied + "?name=ada&token=sekrit")
+                await expect(page.locator("#status")).to_have_text(
+                    "connected as ada", timeout=WAIT_MS
+                )
+                assert page.url == proxied + "?name=ada"  # the page took the token out
+                await page.fill("#input", "hello, class")
+                await page.press("#input", "Enter")
+                await wait_until(
+                    lambda: any("hello, class" in str(m) for m in classroom.conversation)
+                )
+            finally:
+                await browser.close()
+    finally:
+        await classroom.stop()
+
+
+# Sync Playwright keeps its own event loop running while its browser is open: the tests
+# below it come after every async test of this module.
 @pytest.fixture(scope="module")
 def browser(lab: JupyterLab) -> Iterator[Browser]:
     with sync_playwright() as playwright:
@@ -148,29 +176,3 @@ def test_chat_page_link_in_a_lab_kernel_goes_through_the_jupyter_server(
     finally:
         page.close()
         lab.shut_down_kernels()
-
-
-async def test_the_classroom_page_works_through_the_jupyter_server(lab: JupyterLab) -> None:
-    """A join link with the class's own token, opened through the Jupyter server."""
-    classroom = await start_class("proxied-class", token="sekrit")
-    try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(**launch_options())
-            try:
-                page = await browser.new_page(viewport={"width": 640, "height": 420})
-                await page.goto(lab.url("api/status"))  # logged in to Jupyter, as a learner is
-                proxied = f"http://127.0.0.1:{lab.port}/proxy/{classroom.server.port}/"
-                await page.goto(proxied + "?name=ada&token=sekrit")
-                await expect(page.locator("#status")).to_have_text(
-                    "connected as ada", timeout=WAIT_MS
-                )
-                assert page.url == proxied + "?name=ada"  # the page took the token out
-                await page.fill("#input", "hello, class")
-                await page.press("#input", "Enter")
-                await wait_until(
-                    lambda: any("hello, class" in str(m) for m in classroom.conversation)
-                )
-            finally:
-                await browser.close()
-    finally:
-        await classroom.stop()
