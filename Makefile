@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: lab test setup lab-setup notebooks lint clean
+.PHONY: lab notebook7 test setup lab-setup notebooks site lint clean
 
 # Jupyter refuses to start as root (containers, Codespaces, many classroom VMs) unless told
 # it may; only root gets the flag. LAB_ARGS passes more options, e.g. LAB_ARGS=--no-browser.
@@ -16,6 +16,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: lab-setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-index.ipynb
+
+# The same guide in Jupyter Notebook 7 (one notebook per browser tab), for who prefers it.
+notebook7: lab-setup
+	$(BIN)/jupyter notebook --ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-index.ipynb
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -46,14 +50,17 @@ node_modules/.installed: package.json package-lock.json
 	else echo "npm not found: the chat page will load socket.io-client from its CDN;" \
 	  "tests that need Node.js will skip (and fail under CI=true)."; fi
 
-# Re-execute every notebook and save its outputs (run after changing a notebook or chatlib).
+# Re-execute every notebook and save its outputs with the widgets' state (run after changing a
+# notebook or chatlib), so GitHub, nbviewer and HTML exports show the panes and the diagram.
 notebooks: lab-setup
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.store_widget_state=False --ExecutePreprocessor.record_timing=False \
-	  notebooks/*.ipynb
+	$(BIN)/python -m tools.execute notebooks/*.ipynb
+
+# The whole guide as static HTML pages in site/ (widgets included, links between pages).
+site: lab-setup
+	$(BIN)/python -m tools.site
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache site build/site-js

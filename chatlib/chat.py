@@ -26,7 +26,8 @@ MAX_MESSAGE_LENGTH = 500
 def client_script_tag() -> str:
     """The ``<script>`` that loads socket.io-client: local copy first, CDN second."""
     if LOCAL_CLIENT.is_file():
-        return '<script src="/socket.io.min.js"></script>'
+        # Relative: the page may be served under a prefix (/proxy/<port>/ on a Jupyter server).
+        return '<script src="socket.io.min.js"></script>'
     return (
         f'<script src="{CLIENT_CDN_URL}" integrity="{CLIENT_CDN_INTEGRITY}" '
         'crossorigin="anonymous"></script>'

@@ -12,10 +12,12 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 import ipywidgets as widgets
 
 from .clients import ChatClient
+from .jupyter_links import proxied_path
 from .server import EmbeddedServer
 from .theme import box_style, error_html, link_html, status_html
 
@@ -211,13 +213,29 @@ class Stage(widgets.HBox):
 
 
 class ChatPageLink(widgets.HTML):
-    """A link to a server's chat page; its text form names the server, never its port."""
+    """A link to a server's chat page; its text form names the server, never its port.
+
+    Under a Jupyter server with jupyter-server-proxy the first link goes through
+    the Jupyter server (the only address a remote browser can reach); the direct
+    127.0.0.1 link stays beside it for a browser on the kernel's own machine.
+    """
 
     def __init__(self, server: EmbeddedServer) -> None:
         self.server_name = server.name
-        super().__init__(
-            link_html(f"{server.url}/", f"open the chat page of server {server.name} in a new tab")
-        )
+        direct = f"{server.url}/"
+        # From the URL: anything with a name and a url will do (a server run as a process too).
+        port = urlsplit(server.url).port
+        proxied = proxied_path(port) if port is not None else None
+        if proxied is None:
+            html = link_html(direct, f"open the chat page of server {server.name} in a new tab")
+        else:
+            html = (
+                link_html(proxied, f"open the chat page of server {server.name} in a new tab")
+                + " (through Jupyter) · "
+                + link_html(direct, "direct link")
+                + " (a browser on the kernel's machine)"
+            )
+        super().__init__(html)
 
     def __repr__(self) -> str:
         return f"ChatPageLink(server {self.server_name!r})"

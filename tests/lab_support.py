@@ -39,6 +39,9 @@ SETTINGS = {
 class JupyterLab:
     """``jupyter lab`` as a subprocess; ``url(path)`` gives an address with the token."""
 
+    MODULE = "jupyterlab"  # run as ``python -m MODULE``
+    APP = "LabApp"  # the application's configuration class
+
     def __init__(self, home: Path, notebooks: Path) -> None:
         self.home = home
         self.root = home / "notebooks"
@@ -61,21 +64,25 @@ class JupyterLab:
             "JUPYTER_CONFIG_DIR": str(self.home / "config"),
             "JUPYTER_DATA_DIR": str(self.home / "data"),
             "IPYTHONDIR": str(self.home / "ipython"),
+            # Read by every application of the server (Notebook 7 loads JupyterLab's too,
+            # which answers the settings API), where a command-line flag reaches only one.
+            "JUPYTERLAB_SETTINGS_DIR": str(settings),
+            "JUPYTERLAB_WORKSPACES_DIR": str(self.home / "workspaces"),
             "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
         }
         command = [
             sys.executable,
             "-m",
-            "jupyterlab",
+            self.MODULE,
             "--no-browser",
             "--ip=127.0.0.1",
             "--ServerApp.port=0",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={self.home / 'workspaces'}",
+            f"--{self.APP}.user_settings_dir={settings}",
+            f"--{self.APP}.workspaces_dir={self.home / 'workspaces'}",
             # window.jupyterapp: the test reads each output's type from the notebook model.
-            "--LabApp.expose_app_in_browser=True",
+            f"--{self.APP}.expose_app_in_browser=True",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")
@@ -120,6 +127,10 @@ class JupyterLab:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}?token={self.token}"
 
+    def document_path(self, name: str) -> str:
+        """Where ``name`` opens, in a workspace of its own (no tab left over from another test)."""
+        return f"lab/workspaces/{Path(name).stem}/tree/{name}"
+
     def api(self, method: str, path: str) -> Any:
         """One REST call to the Jupyter server; its JSON answer (None when empty)."""
         request = urllib.request.Request(self.url(path), method=method)
@@ -151,3 +162,14 @@ class JupyterLab:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+class Notebook7(JupyterLab):
+    """``jupyter notebook`` (Notebook 7: JupyterLab's components, one document per tab)."""
+
+    MODULE = "notebook"
+    APP = "JupyterNotebookApp"
+
+    def document_path(self, name: str) -> str:
+        """Each document opens in a page of its own: there are no workspaces."""
+        return f"notebooks/{name}"

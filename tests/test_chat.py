@@ -28,7 +28,7 @@ async def test_local_client_script_is_served_when_installed(chat_server):
         "run `npm ci` (make setup does it when npm is installed)",
     )
     status, _, page = await get(chat_server.url + "/")
-    assert '<script src="/socket.io.min.js"></script>' in page
+    assert '<script src="socket.io.min.js"></script>' in page
     status, content_type, script = await get(chat_server.url + "/socket.io.min.js")
     assert (status, content_type) == (200, "application/javascript")
     assert f"Socket.IO v{chat.CLIENT_VERSION}" in script

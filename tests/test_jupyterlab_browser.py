@@ -59,7 +59,7 @@ def run_in_jupyterlab(lab: JupyterLab, browser: Browser, name: str) -> tuple[dic
     """Open ``name``, clear its outputs, run all cells from the menu; return what the page shows."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     workspace = Path(name).stem
-    page.goto(lab.url(f"lab/workspaces/{workspace}/tree/{name}"), timeout=OPEN_TIMEOUT_MS)
+    page.goto(lab.url(lab.document_path(name)), timeout=OPEN_TIMEOUT_MS)
     page.wait_for_function(NOTEBOOK_READY, timeout=OPEN_TIMEOUT_MS, polling=100)
 
     menu(page, "Edit", "Clear Outputs of All Cells", done=ALL_CLEARED)

@@ -82,7 +82,9 @@ def test_notebook_is_saved_executed_and_ends_with_the_error_check(path):
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert "widgets" not in nb.metadata, "saved widget state: execute with store_widget_state=False"
+    if "widgets" in nb.metadata:  # saved by `make notebooks` (tools.execute): the full state
+        state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+        assert state, "an empty widget state shows nothing: execute with `make notebooks`"
     assert all(c.execution_count is not None for c in code), "run every cell before saving"
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "run top to bottom"
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]

@@ -24,6 +24,8 @@ from urllib.parse import quote
 
 from socketio import exceptions
 
+from ..jupyter_links import proxied_path
+
 if TYPE_CHECKING:
     from .session import Classroom
 
@@ -120,3 +122,17 @@ def join_message(classroom: Classroom, *, stop_hint: str = " (Ctrl+C to stop)") 
         f'    me = await join_class("{base}", name="your name"{token})',
     ]
     return "\n".join(lines)
+
+
+def proxied_join_path(port: int, token: str | None) -> str | None:
+    """The join link through the Jupyter server that runs this kernel, or None.
+
+    It is a path (``<base_url>proxy/<port>/``) that a browser logged in to that
+    Jupyter server resolves against the server's own address, however remote:
+    the instructor's browser on JupyterHub or Binder, or a projector showing it.
+    Students elsewhere still need one of the direct links.
+    """
+    path = proxied_path(port)
+    if path is None:
+        return None
+    return path + (f"?token={quote(token)}" if token else "")

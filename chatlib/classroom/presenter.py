@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
+from ..theme import link_html
 from ..widgets import _Redraw
-from .access import join_message
+from .access import join_message, proxied_join_path
 
 if TYPE_CHECKING:
     from .session import Classroom
@@ -105,7 +106,13 @@ class JoinCard(widgets.HTML):
     def __init__(self, classroom: Classroom) -> None:
         self.class_name = classroom.server.name
         text = join_message(classroom, stop_hint="")
-        super().__init__(f'<pre style="{_SIDE_STYLE}">{escape(text)}</pre>')
+        html = f'<pre style="{_SIDE_STYLE}">{escape(text)}</pre>'
+        proxied = proxied_join_path(classroom.server.port, classroom.token)
+        if proxied is not None:
+            # Under a remote Jupyter the direct links are unreachable from this browser.
+            link = link_html(proxied, "open the class page through this Jupyter server")
+            html = f'<div style="{_SIDE_STYLE}">{link}</div>' + html
+        super().__init__(html)
 
     def __repr__(self) -> str:
         return f"JoinCard(class {self.class_name!r})"

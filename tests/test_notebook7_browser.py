@@ -1,0 +1,80 @@
+"""The guide in Jupyter Notebook 7: the first notebooks run from its Run menu in Chromium.
+
+Notebook 7 is built from JupyterLab's components but has a shell of its own (one
+document per browser tab, its own menus and URLs), so it is run like the
+JupyterLab test: a private server (``lab_support.Notebook7``), outputs cleared,
+Run → Run All Cells, then the same generic checks (``lab_checks``): every cell
+ran, no error output, every pane rendered and showing what the delivery tables
+say its client received. The index and the first two lessons cover the views
+the others reuse (stage of panes, server log, delivery tables, room board);
+JupyterLab's test runs every notebook. Deselect with ``-m "not browser"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from .browser_support import ROOT, artifact, launch_options, require_chromium
+from .lab_checks import expected_panes, problems
+from .lab_support import Notebook7
+from .support import require
+from .test_jupyterlab_browser import run_in_jupyterlab, write_notebook
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS = [ROOT / "notebooks" / name for name in ("00-index.ipynb", "01-chat-example.ipynb")]
+NOTEBOOKS += sorted((ROOT / "notebooks").glob("02-*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
+    require_chromium()
+    try:
+        import notebook  # noqa: F401  (the `lab` extra installs it)
+    except ImportError:
+        require(False, "Jupyter Notebook 7", "pip install -e '.[lab]'")
+    server = Notebook7(tmp_path_factory.mktemp("notebook7"), ROOT / "notebooks").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(notebook7: Notebook7) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_options())
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_in_notebook7(notebook7: Notebook7, browser: Browser, notebook: Path) -> None:
+    assert notebook.is_file(), f"{notebook.name} is missing"
+    expected = expected_panes(notebook)
+    state, page = run_in_jupyterlab(notebook7, browser, notebook.name)
+    try:
+        pane = page.locator(".chatlib-client-pane").first
+        if pane.count():
+            pane.scroll_into_view_if_needed()
+        page.screenshot(path=artifact(f"notebook7-{notebook.stem}.png"))
+        assert problems(state, expected) == []
+        if notebook.stem != "00-index":
+            assert state["panes"], "a lesson shows panes"
+    finally:
+        page.close()
+        notebook7.shut_down_kernels()
+
+
+def test_the_checks_catch_an_error_in_notebook7(notebook7: Notebook7, browser: Browser) -> None:
+    """The same checks, able to fail here too: an error and the cell it stopped."""
+    name = write_notebook(notebook7, "broken.ipynb", ["1 / 0", 'print("never runs")'])
+    state, page = run_in_jupyterlab(notebook7, browser, name)
+    page.close()
+    notebook7.shut_down_kernels()
+    assert problems(state, expected_panes(notebook7.root / name)) == [
+        "code cells [1] did not run (of 2)",
+        "error output in cell 0: ZeroDivisionError: division by zero",
+    ]

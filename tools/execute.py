@@ -1,0 +1,95 @@
+"""Run notebooks top to bottom and keep what their widgets showed (``make notebooks``).
+
+``python -m tools.execute notebooks/*.ipynb`` re-executes each notebook in place
+and saves its outputs with the widget state, so that a reader without a kernel
+(GitHub, nbviewer, an HTML export, ``make site``) sees the panes, the room
+boards and the diagram with their content.
+
+Why not ``nbconvert --execute --ExecutePreprocessor.store_widget_state=True``:
+nbclient records a widget's changes only from messages whose parent is the cell
+being executed. A pane is redrawn by the client's own task, started in the cell
+that connected it, so every later message it shows is dropped from the state,
+and the saved panes come out empty. Here the kernel is asked for the state of
+all its widgets instead (``Widget.get_manager_state``), once, just before
+the teardown cell (the first one calling ``stop_all()``), so the panes are saved
+connected, with their messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+CELL_TIMEOUT = 120  # seconds for one cell, as under nbval
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+TEARDOWN = "stop_all("
+
+# Run in the kernel; prints the widget manager's state as one JSON document. Defaults are left
+# out (a pane's layout alone has some forty), except for anywidget's widgets, whose front end
+# (_esm, _css) is an instance trait's default.
+_STATE_SOURCE = (
+    "import json as _json\n"
+    "from ipywidgets import Widget as _Widget\n"
+    "_state = _Widget.get_manager_state(drop_defaults=True)\n"
+    "from anywidget import AnyWidget as _AnyWidget\n"
+    "_any = [w for w in _Widget.widgets.values() if isinstance(w, _AnyWidget)]\n"
+    "if _any:\n"
+    "    _state['state'].update(\n"
+    "        _Widget.get_manager_state(drop_defaults=False, widgets=_any)['state'])\n"
+    "print(_json.dumps(_state))"
+)
+
+
+def _kernel_widget_state(client: NotebookClient, notebook: nbformat.NotebookNode) -> dict:
+    # nbclient writes each executed cell back at its index: the probe gets a place of its
+    # own at the end, taken away again, so the saved notebook never contains it.
+    probe = nbformat.v4.new_code_cell(_STATE_SOURCE)
+    notebook.cells.append(probe)
+    try:
+        client.execute_cell(probe, len(notebook.cells) - 1, store_history=False)
+    finally:
+        notebook.cells.pop()
+    text = "".join(o.get("text", "") for o in probe.outputs if o.get("name") == "stdout")
+    return json.loads(text)
+
+
+def execute(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookNode:
+    """Execute ``notebook`` (cwd ``folder``) in place; its widget state goes in its metadata."""
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+        record_timing=False,
+    )
+    state = None
+    with client.setup_kernel():
+        info = client.wait_for_reply(client.kc.kernel_info())
+        notebook.metadata["language_info"] = info["content"]["language_info"]
+        for index, cell in enumerate(notebook.cells):
+            if state is None and cell.cell_type == "code" and TEARDOWN in cell.source:
+                state = _kernel_widget_state(client, notebook)
+            client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+        if state is None:
+            state = _kernel_widget_state(client, notebook)
+    notebook.metadata.pop("widgets", None)
+    if state.get("state"):
+        notebook.metadata["widgets"] = {WIDGET_STATE: state}
+    return notebook
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.execute", description=__doc__)
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    for path in parser.parse_args(argv).notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.write(execute(notebook, path.resolve().parent), path)
+        print(f"{path}: executed, widget state saved", flush=True)
+
+
+if __name__ == "__main__":
+    main()
