@@ -66,11 +66,11 @@ def page(served: tuple[str, Path]) -> Iterator[Page]:
 
 def test_links_between_notebooks_point_at_pages(served: tuple[str, Path]) -> None:
     _url, out = served
-    stems = {p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")}
+    stems = {p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb")}
     for stem in BUILT:
         html = (out / f"{stem}.html").read_text()
         assert not re.search(r'href="[^"]*\.ipynb', html), f"{stem} still links a notebook"
-        targets = set(re.findall(r'href="(\d\d-[^"#/]+)\.html', html))
+        targets = set(re.findall(r'href="(\d\d[a-z]?-[^"#/]+)\.html', html))
         assert targets, f"{stem} links no other page"
         assert targets <= stems, f"{stem} links pages that do not exist: {targets - stems}"
     assert (out / "index.html").read_text() == (out / "00-index.html").read_text()

@@ -57,7 +57,7 @@ REQUIRE_CONFIG = (
 )
 
 # A relative link to a notebook of the guide: `01-chat-example.ipynb`, optionally with `#part`.
-_NOTEBOOK_LINK = re.compile(r'href="(\d\d-[^"/#:]+)\.ipynb(#[^"]*)?"')
+_NOTEBOOK_LINK = re.compile(r'href="(\d\d[a-z]?-[^"/#:]+)\.ipynb(#[^"]*)?"')
 
 
 def fetch_js(cache: Path = JS_CACHE) -> dict[str, Path]:
@@ -107,7 +107,7 @@ def exporter() -> HTMLExporter:
 
 def build(out: Path = SITE, notebooks: list[Path] | None = None) -> list[Path]:
     """Write one page per notebook (and ``index.html``) into ``out``; return the pages."""
-    notebooks = notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    notebooks = notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]*-*.ipynb"))
     if not notebooks:
         raise SystemExit(f"no notebook found in {NOTEBOOKS}")
     js = fetch_js()
