@@ -98,7 +98,7 @@ class ObservedServer(RecoveringServer):
         return super().on(event, handler, namespace=namespace)
 
     # --- emits and rooms, logged -------------------------------------------
-    async def emit(
+    async def emit(  # type: ignore[override]  # named options, where the hook takes any
         self,
         event: str,
         data: Any = None,

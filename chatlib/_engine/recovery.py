@@ -61,41 +61,27 @@ class RecoveringServer(EngineServer):
         return (namespace or "/", sid) in self._recovered
 
     # --- emits get offsets ---------------------------------------------------
-    async def emit(
-        self,
-        event: str,
-        data: Any = None,
-        to: Any = None,
-        room: Any = None,
-        skip_sid: Any = None,
-        namespace: str | None = None,
-        callback: Any = None,
-        ignore_queue: bool = False,
-    ) -> None:
+    async def emit(self, event: str, data: Any = None, **options: Any) -> None:
         """Emit; with recovery on, an event without an acknowledgement carries its offset.
 
         Node stores every such event, including one to a single socket
         (``socket.emit`` goes through its adapter when recovery is on): so does this.
         An event that asks for an acknowledgement is neither stamped nor kept.
+        ``options`` are ``AsyncServer.emit``'s (``to``, ``room``, ``skip_sid``, …).
         """
         log = self.recovery_log
-        if log is not None and callback is None:
+        if log is not None and options.get("callback") is None:
             args = data if isinstance(data, tuple) else () if data is None else (data,)
-            target = to if to is not None else room
+            to = options.get("to")
+            target = to if to is not None else options.get("room")
             payload = log.stamp(
-                namespace or "/", (event, *args), _as_rooms(target), _as_rooms(skip_sid)
+                options.get("namespace") or "/",
+                (event, *args),
+                _as_rooms(target),
+                _as_rooms(options.get("skip_sid")),
             )
             data = payload[1:]
-        await super().emit(
-            event,
-            data,
-            to=to,
-            room=room,
-            skip_sid=skip_sid,
-            namespace=namespace,
-            callback=callback,
-            ignore_queue=ignore_queue,
-        )
+        await super().emit(event, data, **options)
 
     # --- connecting ----------------------------------------------------------
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
