@@ -1,4 +1,4 @@
-"""Notebook 08's token exercise: a plain connect handler, checked against live clients."""
+"""Notebook 09's token exercise: a plain connect handler, checked against live clients."""
 
 from socketio.exceptions import ConnectionRefusedError
 

@@ -1,4 +1,4 @@
-"""Notebook 07's exercises against live clients: the reference answers, wrong answers, the stub."""
+"""Notebook 08's exercises against live clients: the reference answers, wrong answers, the stub."""
 
 from chatlib import connect_clients
 from chatlib.exercises.diagram import ASK_SOLUTION, SOLUTION, ask_and_wait, room_but_sender

@@ -191,7 +191,7 @@ def test_a_notebook_that_needs_redis_is_skipped_without_it(
     import conftest
     from tests import support
 
-    notebook = Path(__file__).parent.parent / "notebooks" / "06-adapters-and-nodes.ipynb"
+    notebook = Path(__file__).parent.parent / "notebooks" / "07-adapters-and-nodes.ipynb"
     monkeypatch.setattr(support, "IN_CI", False)
     monkeypatch.setenv("PATH", "/nonexistent")
     assert "apt-get install redis-server" in conftest._missing_service(notebook)

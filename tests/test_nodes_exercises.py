@@ -1,4 +1,4 @@
-"""Notebook 06's exercises against live nodes: the reference answer, wrong answers, the stub."""
+"""Notebook 07's exercises against live nodes: the reference answer, wrong answers, the stub."""
 
 import pytest
 

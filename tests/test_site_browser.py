@@ -30,7 +30,7 @@ from .support import require
 pytestmark = pytest.mark.browser
 
 # The index, the chat lesson (panes and delivery tables) and the diagram's lesson.
-BUILT = ["00-index", "01-chat-example", "07-see-delivery"]
+BUILT = ["00-index", "01-chat-example", "08-see-delivery"]
 WAIT_MS = 15_000  # the renderer is a 5 MB script; every wait is bounded by this
 
 
@@ -98,13 +98,13 @@ def test_the_delivery_diagram_is_drawn_without_a_kernel(
     served: tuple[str, Path], page: Page
 ) -> None:
     url, _out = served
-    page.goto(f"{url}/07-see-delivery.html")
+    page.goto(f"{url}/08-see-delivery.html")
     diagram = page.locator(".chatlib-diagram").first
     expect(diagram).to_be_visible(timeout=WAIT_MS)
     arrows = diagram.locator("svg.dg-svg path.dg-delivered")
     arrows.first.wait_for(state="attached", timeout=WAIT_MS)
     assert arrows.count() >= 1
-    diagram.screenshot(path=artifact("site-07-diagram.png"))
+    diagram.screenshot(path=artifact("site-08-diagram.png"))
 
 
 def test_previous_and_next_links_lead_from_page_to_page(

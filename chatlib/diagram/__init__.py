@@ -1,4 +1,4 @@
-"""Seeing delivery (notebook 07): the diagram and the inspector.
+"""Seeing delivery (notebook 08): the diagram and the inspector.
 
 - ``flow``: the diagram's model, built from the servers' and clients' facts;
 - ``widget``: ``DeliveryDiagram``, the anywidget that draws it;

@@ -1,4 +1,4 @@
-"""Durable delivery (notebook 05): nothing lost across a disconnect, nothing twice.
+"""Durable delivery (notebook 06): nothing lost across a disconnect, nothing twice.
 
 - ``store``: the SQLite message store; ``server``: the chat server that stores
   and replays (``DurableChatServer``);

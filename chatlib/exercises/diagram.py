@@ -1,4 +1,4 @@
-"""Exercises of notebook 07, "see delivery happen", checked against live clients.
+"""Exercises of notebook 08, "see delivery happen", checked against live clients.
 
 Each checker first checks the cast it needs (a sender inside room1 with
 company, somebody outside it; a client whose handler answers), so that a wrong

@@ -1,4 +1,4 @@
-"""The exercises of notebook 06 (adapters and nodes), checked against live nodes.
+"""The exercises of notebook 07 (adapters and nodes), checked against live nodes.
 
 Each checker first makes sure the lesson is in the state the exercise needs
 (clients on both nodes, a room spread over both), because an answer can only

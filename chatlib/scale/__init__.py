@@ -1,4 +1,4 @@
-"""Several servers, one conversation (notebook 06 and ``serve --redis``).
+"""Several servers, one conversation (notebook 07 and ``serve --redis``).
 
 - ``cluster``: nodes sharing one queue (Redis, or any pub/sub manager);
 - ``emitter``: the write-only emitter, run as its own process;
