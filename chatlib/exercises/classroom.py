@@ -48,7 +48,10 @@ async def _check_breakout(
     delivery = await settle(classroom.server, *students)
     rows = [row for row in delivery.rows if BREAKOUT in row.data]
     if not rows:
-        return Outcome(INCORRECT, f"nobody sent {BREAKOUT!r}: use ada.say({BREAKOUT!r}, room=...)")
+        return Outcome(
+            INCORRECT,
+            f"nobody sent {BREAKOUT!r}: ada.client.call('chat message', ({BREAKOUT!r}, room))",
+        )
     verdict = compare_receivers(["ada", "bob"], (name for row in rows for name in row.counts))
     if not verdict.correct:
         return verdict
@@ -72,11 +75,13 @@ async def _check_breakout(
 breakout_room = Exercise(
     "Breakout room",
     _check_breakout,
-    hint="Students join a room with `await pane.join_room(name)`; `say(text, room=name)` writes "
-    "to that room only, and only its members may.",
-    solution='await ada.join_room("group 1")\n'
-    'await bob.join_room("group 1")\n'
-    f'await ada.say("{BREAKOUT}", room="group 1")',
+    hint="`ada.client` is a plain python-socketio `AsyncClient`: `await client.call(event, data)` "
+    "emits and waits for the server's acknowledgement. The class server joins a room on "
+    '`"join room"` (data: the room\'s name) and writes to one room on `"chat message"` with '
+    "(text, room) as data; only the room's members may.",
+    solution='await ada.client.call("join room", "group 1")\n'
+    'await bob.client.call("join room", "group 1")\n'
+    f'await ada.client.call("chat message", ("{BREAKOUT}", "group 1"))',
 )
 
 
