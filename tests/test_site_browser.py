@@ -1,11 +1,12 @@
 """The static site (``make site``) in Chromium, without a kernel: what happened is shown.
 
 A few pages are built the way ``make site`` builds them all (``tools.site``:
-each notebook executed, its widgets' state embedded, the renderer copied beside
-the pages) and served by a plain static file server on loopback. Chromium then
-finds, with no kernel anywhere: the chat panes with their messages, a delivery
-table, the delivery diagram's arrows, and previous/next links that lead from
-page to page. Deselect with ``-m "not browser"``.
+each notebook as committed, with the widget state ``make notebooks`` saved in
+it, the renderer copied beside the pages) and served by a plain static file
+server on loopback. Chromium then finds, with no kernel anywhere: the chat panes
+with their messages, a delivery table, the delivery diagram's arrows, and
+previous/next links that lead from page to page; and no page asks anything of
+another host (no CDN). Deselect with ``-m "not browser"``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, Request, expect, sync_playwright
 
 from tools import site
 
@@ -117,3 +119,22 @@ def test_previous_and_next_links_lead_from_page_to_page(
     page.get_by_role("link", name="Index").first.click()
     expect(page).to_have_url(f"{url}/00-index.html", timeout=WAIT_MS)
     expect(page.locator("h1").first).to_be_visible()
+
+
+def test_pages_ask_nothing_of_another_host(served: tuple[str, Path], page: Page) -> None:
+    """Every script, style and font comes from the site itself: it works offline."""
+    url, _out = served
+    elsewhere: list[str] = []
+
+    def note(request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("http", "https") and parts.hostname != "127.0.0.1":
+            elsewhere.append(request.url)
+
+    page.on("request", note)
+    try:
+        for stem in BUILT:
+            page.goto(f"{url}/{stem}.html", wait_until="networkidle", timeout=WAIT_MS)
+    finally:
+        page.remove_listener("request", note)
+    assert not elsewhere, f"requests to other hosts: {sorted(set(elsewhere))}"

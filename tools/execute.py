@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -27,6 +29,9 @@ from nbclient import NotebookClient
 CELL_TIMEOUT = 120  # seconds for one cell, as under nbval
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 TEARDOWN = "stop_all("
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_MODEL_ID = re.compile(r"[0-9a-f]{32}")
+_LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d{2,5}")
 
 # Run in the kernel; prints the widget manager's state as one JSON document. Defaults are left
 # out (a pane's layout alone has some forty), except for anywidget's widgets, whose front end
@@ -70,16 +75,51 @@ def execute(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookN
     with client.setup_kernel():
         info = client.wait_for_reply(client.kc.kernel_info())
         notebook.metadata["language_info"] = info["content"]["language_info"]
+        count = 0  # our own: the state probe must not take an execution count
         for index, cell in enumerate(notebook.cells):
-            if state is None and cell.cell_type == "code" and TEARDOWN in cell.source:
+            if cell.cell_type != "code":
+                continue
+            if state is None and TEARDOWN in cell.source:
                 state = _kernel_widget_state(client, notebook)
-            client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+            count += 1
+            client.execute_cell(cell, index, execution_count=count)
         if state is None:
             state = _kernel_widget_state(client, notebook)
     notebook.metadata.pop("widgets", None)
     if state.get("state"):
         notebook.metadata["widgets"] = {WIDGET_STATE: state}
-    return notebook
+    return stable_widget_ids(notebook, seed=notebook.cells[0].source)
+
+
+def stable_widget_ids(notebook: nbformat.NotebookNode, seed: str) -> nbformat.NotebookNode:
+    """Give widget models the same ids, and servers the same port, on every run.
+
+    The kernel names each widget model with a random UUID and each server gets a
+    free port, so without this every ``make notebooks`` would rewrite the saved
+    state of every notebook even when nothing a reader sees has changed. Ids are
+    renumbered in the order the notebook shows them (then in the state's order),
+    derived from ``seed``; a loopback port becomes ``PORT``: a saved link points at
+    a server that is gone anyway, and the panes' text is what a reader needs.
+    """
+    views = [
+        output["data"][WIDGET_VIEW]["model_id"]
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if WIDGET_VIEW in output.get("data", {})
+    ]
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    order = list(dict.fromkeys([*views, *state]))
+    renamed = {
+        old: uuid.uuid5(uuid.NAMESPACE_URL, f"{seed}#{number}").hex
+        for number, old in enumerate(order)
+    }
+    text = _MODEL_ID.sub(lambda m: renamed.get(m.group(0), m.group(0)), json.dumps(notebook))
+    stable = nbformat.from_dict(json.loads(text))
+    if "widgets" in stable.metadata:  # ports only in the state: outputs never show one
+        saved = json.dumps(stable.metadata["widgets"])
+        saved = _LOOPBACK_PORT.sub(lambda m: f"{m.group(1)}:PORT", saved)
+        stable.metadata["widgets"] = json.loads(saved)
+    return stable
 
 
 def main(argv: list[str] | None = None) -> None:

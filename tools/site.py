@@ -1,19 +1,21 @@
 """The whole guide as static HTML pages that show what happened, readable without a kernel.
 
-``python -m tools.site`` (``make site``) executes every notebook of ``notebooks/``
-with its widget state saved, turns each into an HTML page with nbconvert, and
-writes the pages into ``site/`` (git-ignored), ``index.html`` being the index.
+``python -m tools.site`` (``make site``) turns every notebook of ``notebooks/``
+into an HTML page with nbconvert, with the widget state ``make notebooks`` saved
+in it, and writes the pages into ``site/`` (git-ignored), ``index.html`` being
+the index. ``--execute`` runs each notebook afresh first (as ``tools.execute``
+does), for a site that shows the code as it is now rather than as last saved.
 
 - **Panes, tables and the diagram are shown.** The widget state is embedded in
   each page, and the widget renderer (``@jupyter-widgets/html-manager``), its
   loader (``requirejs``) and the diagram's front end (``anywidget``) are copied
   next to the pages, so the site works offline and from any static host; by
-  default nbconvert would fetch them from public CDNs.
+  default nbconvert would fetch them from public CDNs. MathJax is left out
+  (``site-page.html.j2``): the guide has no formulas.
 - **Links between notebooks work.** Links to ``NN-name.ipynb`` (the index, the
   previous/next cells) become links to ``NN-name.html``.
-- **The committed notebooks are not touched.** Each is read, executed (as
-  ``tools.execute`` does: the widgets' state just before the teardown) and
-  converted in memory; only ``site/`` is written.
+- **The committed notebooks are not touched.** Each is read (and with
+  ``--execute`` executed) and converted in memory; only ``site/`` is written.
 
 The three npm packages are fetched once with ``npm pack`` (the tarball alone, no
 dependencies: the renderer is a self-contained bundle) into ``build/site-js``.
@@ -34,9 +36,10 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from .execute import execute
+from .execute import WIDGET_VIEW, execute
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE_TEMPLATE = Path(__file__).resolve().parent / "site-page.html.j2"
 NOTEBOOKS = ROOT / "notebooks"
 SITE = ROOT / "site"
 JS_CACHE = ROOT / "build" / "site-js"
@@ -100,13 +103,29 @@ def page(notebook: nbformat.NotebookNode, exporter: HTMLExporter) -> str:
 def exporter() -> HTMLExporter:
     return HTMLExporter(
         template_name="lab",
+        template_file=str(PAGE_TEMPLATE),
         require_js_url=f"{STATIC}/requirejs/require.js",
         widget_renderer_url=f"{STATIC}/html-manager/dist/embed-amd.js",
     )
 
 
-def build(out: Path = SITE, notebooks: list[Path] | None = None) -> list[Path]:
-    """Write one page per notebook (and ``index.html``) into ``out``; return the pages."""
+def shows_widgets(notebook: nbformat.NotebookNode) -> bool:
+    return any(
+        WIDGET_VIEW in output.get("data", {})
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    )
+
+
+def build(
+    out: Path = SITE, notebooks: list[Path] | None = None, *, fresh: bool = False
+) -> list[Path]:
+    """Write one page per notebook (and ``index.html``) into ``out``; return the pages.
+
+    ``fresh`` executes each notebook first; otherwise its saved outputs and widget
+    state are used, and a notebook saved without widget state is an error (run
+    ``make notebooks``), since its page would show no panes.
+    """
     notebooks = notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]*-*.ipynb"))
     if not notebooks:
         raise SystemExit(f"no notebook found in {NOTEBOOKS}")
@@ -120,7 +139,11 @@ def build(out: Path = SITE, notebooks: list[Path] | None = None) -> list[Path]:
     for path in notebooks:
         started = time.monotonic()
         target = out / f"{path.stem}.html"
-        notebook = execute(nbformat.read(path, as_version=4), path.parent)
+        notebook = nbformat.read(path, as_version=4)
+        if fresh:
+            notebook = execute(notebook, path.parent)
+        elif shows_widgets(notebook) and "widgets" not in notebook.metadata:
+            raise SystemExit(f"{path.name} has no saved widget state: run `make notebooks` first")
         target.write_text(page(notebook, html), encoding="utf-8")
         pages.append(target)
         print(f"{target.relative_to(out)}  ({time.monotonic() - started:.1f} s)", flush=True)
@@ -131,10 +154,11 @@ def build(out: Path = SITE, notebooks: list[Path] | None = None) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.site", description=__doc__)
     parser.add_argument("--out", type=Path, default=SITE, help="where to write (default: site/)")
+    parser.add_argument("--execute", action="store_true", help="run each notebook afresh first")
     parser.add_argument("notebooks", nargs="*", type=Path, help="only these (default: all)")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    pages = build(args.out, [p.resolve() for p in args.notebooks] or None)
+    pages = build(args.out, [p.resolve() for p in args.notebooks] or None, fresh=args.execute)
     print(f"{len(pages)} pages in {args.out} in {time.monotonic() - started:.0f} s")
 
 
