@@ -55,7 +55,8 @@ node_modules/.installed: package.json package-lock.json
 notebooks: lab-setup
 	$(BIN)/python -m tools.execute notebooks/*.ipynb
 
-# The whole guide as static HTML pages in site/ (widgets included, links between pages).
+# The whole guide as static HTML pages in site/, from the notebooks as saved (widgets included,
+# links between pages, nothing fetched from another host).
 site: lab-setup
 	$(BIN)/python -m tools.site
 
