@@ -82,13 +82,23 @@ class ChatProcess:
 
 
 async def start_chat_processes(cluster: Cluster, names: Iterable[str]) -> list[ChatProcess]:
-    """Start one ``ChatProcess`` per name, each subscribed to Redis before the next starts."""
-    processes: list[ChatProcess] = []
-    for name in names:
-        processes.append(await ChatProcess(name, cluster).start())
-        await wait_for_subscribers(
-            str(cluster.redis_url), cluster.channel, len(processes) + len(cluster.nodes), 5
-        )
+    """Start one ``ChatProcess`` per name, side by side, and wait until all listen to Redis.
+
+    Each process spends most of its start importing python-socketio and aiohttp,
+    so starting them together costs about one start, not one per process. If any
+    fails to start, the others are stopped and its error is raised.
+    """
+    started = await asyncio.gather(
+        *(ChatProcess(name, cluster).start() for name in names), return_exceptions=True
+    )
+    processes = [process for process in started if isinstance(process, ChatProcess)]
+    failures = [error for error in started if isinstance(error, BaseException)]
+    if failures:
+        await asyncio.gather(*(process.stop() for process in processes))
+        raise failures[0]
+    await wait_for_subscribers(
+        str(cluster.redis_url), cluster.channel, len(processes) + len(cluster.nodes), 5
+    )
     return processes
 
 
