@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chatlib import assert_no_handler_errors
-from chatlib.exercises.scaffold import CORRECT, NOT_ATTEMPTED, Exercise
+from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED, Exercise
 
 
 async def stub(*args: Any) -> None:
@@ -31,19 +31,33 @@ def solution_of(exercise: Exercise, scope: Mapping[str, Any] | None = None) -> C
     )
 
 
-async def expect_not_attempted(exercise: Exercise, capsys: Any) -> None:
-    """The untouched stub gets "not attempted", printed, and no handler raised."""
-    outcome = await exercise.check(stub)
+async def expect_not_attempted(exercise: Exercise, capsys: Any, *args: Any) -> None:
+    """The untouched stub gets "not attempted", printed, and no handler raised.
+
+    ``args`` go to the check after the answer, for exercises that take the lesson's clients.
+    """
+    outcome = await exercise.check(stub, *args)
     assert outcome.status == NOT_ATTEMPTED
-    assert "not attempted" in capsys.readouterr().out
+    assert f"{exercise.title}: not attempted" in capsys.readouterr().out
     assert assert_no_handler_errors() == "no handler raised"
 
 
-async def expect_correct(exercise: Exercise, scope: Mapping[str, Any] | None = None) -> None:
-    """The printed solution gets "correct", and no handler raised."""
-    outcome = await exercise.check(solution_of(exercise, scope))
+async def expect_correct(
+    exercise: Exercise, *args: Any, scope: Mapping[str, Any] | None = None
+) -> None:
+    """The printed solution gets "correct", and no handler raised (``args`` as above)."""
+    outcome = await exercise.check(solution_of(exercise, scope), *args)
     assert outcome.status == CORRECT, outcome
     assert assert_no_handler_errors() == "no handler raised"
+
+
+async def incorrect(exercise: Exercise, answer: Callable[..., Any], *args: Any) -> str:
+    """Check a wrong ``answer``: it must be incorrect, and a handler error it caused must have
+    become the verdict rather than stay behind for the lesson's last cell. Return the why."""
+    outcome = await exercise.check(answer, *args)
+    assert outcome.status == INCORRECT, outcome
+    assert assert_no_handler_errors() == "no handler raised"
+    return outcome.message
 
 
 def shipped_answer_tests(exercises: Sequence[Exercise]) -> tuple[Any, Any]:
@@ -52,11 +66,11 @@ def shipped_answer_tests(exercises: Sequence[Exercise]) -> tuple[Any, Any]:
     Assign the result to two ``test_…`` names in the test module.
     """
 
-    @pytest.mark.parametrize("exercise", exercises)
+    @pytest.mark.parametrize("exercise", exercises, ids=lambda e: e.title)
     async def stub_is_not_attempted(exercise: Exercise, capsys: Any) -> None:
         await expect_not_attempted(exercise, capsys)
 
-    @pytest.mark.parametrize("exercise", exercises)
+    @pytest.mark.parametrize("exercise", exercises, ids=lambda e: e.title)
     async def solution_is_correct(exercise: Exercise) -> None:
         await expect_correct(exercise)
 
@@ -76,6 +90,6 @@ def fixture_answer_tests(count: int, scope: Mapping[str, Any] | None = None) -> 
 
     @pytest.mark.parametrize("index", range(count))
     async def solution_is_correct(index: int, exercises: Any) -> None:
-        await expect_correct(exercises[index], scope)
+        await expect_correct(exercises[index], scope=scope)
 
     return stub_is_not_attempted, solution_is_correct
