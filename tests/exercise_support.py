@@ -3,7 +3,7 @@ two checks each exercise must pass (the stub is "not attempted", the solution is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -58,6 +58,19 @@ async def incorrect(exercise: Exercise, answer: Callable[..., Any], *args: Any) 
     assert outcome.status == INCORRECT, outcome
     assert assert_no_handler_errors() == "no handler raised"
     return outcome.message
+
+
+def connect_answer(connect: Callable[..., Awaitable[Any]]) -> Callable[..., None]:
+    """A learner's installer, ``answer(sio, *given)``, whose one connect handler is
+    ``connect(sio, *given, sid, auth)``: a wrong answer written as that handler alone."""
+
+    def answer(sio: Any, *given: Any) -> None:
+        async def on_connect(sid: str, environ: dict[str, Any], auth: Any) -> Any:
+            return await connect(sio, *given, sid, auth)
+
+        sio.on("connect", on_connect)
+
+    return answer
 
 
 def shipped_answer_tests(exercises: Sequence[Exercise]) -> tuple[Any, Any]:

@@ -8,6 +8,7 @@ from chatlib.durable.reliable import connect_durable_clients
 from chatlib.durable.server import DurableChatServer
 from chatlib.exercises.delivery import send_once_exercise, stored_once, welcome_back
 from tests.exercise_support import (
+    connect_answer,
     expect_correct,
     expect_not_attempted,
     incorrect,
@@ -105,23 +106,11 @@ WRONG_WELCOMES = [
 ]
 
 
-def add_welcome_with(connect):
-    """The learner's ``add_welcome(sio)``, its connect handler being ``connect(sio, sid, auth)``."""
-
-    def add_welcome(sio):
-        async def on_connect(sid, environ, auth):
-            return await connect(sio, sid, auth)
-
-        sio.on("connect", on_connect)
-
-    return add_welcome
-
-
 @pytest.mark.parametrize(
     ("connect", "says"), WRONG_WELCOMES, ids=[c.__name__ for c, _ in WRONG_WELCOMES]
 )
 async def test_a_wrong_welcome_is_incorrect_and_says_why(connect, says):
-    message = await incorrect(welcome_back, add_welcome_with(connect))
+    message = await incorrect(welcome_back, connect_answer(connect))
     assert [part for part in says if part not in message] == [], message
 
 
