@@ -48,11 +48,25 @@ async def _client_script(request: web.Request) -> web.FileResponse:
     return web.FileResponse(LOCAL_CLIENT)
 
 
-def add_chat_page(app: web.Application) -> None:
-    """Serve the chat page at ``/`` (and the local JavaScript client when installed)."""
-    app.router.add_get("/", _page)
+async def _colours(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "colours.css")
+
+
+def add_page_files(app: web.Application) -> None:
+    """Serve what a chat page loads beside itself: its colours and the local JavaScript client.
+
+    The chat page and the classroom page both link these by relative URLs, so each server
+    that shows one of them serves both files next to it.
+    """
+    app.router.add_get("/colours.css", _colours)
     if LOCAL_CLIENT.is_file():
         app.router.add_get("/socket.io.min.js", _client_script)
+
+
+def add_chat_page(app: web.Application) -> None:
+    """Serve the chat page at ``/``, with the files it loads."""
+    app.router.add_get("/", _page)
+    add_page_files(app)
 
 
 def check_message(message: object) -> str:

@@ -9,9 +9,13 @@ import socketio
 from chatlib import stop_all
 from chatlib.emits.broadcast import call_each
 from chatlib.exercises import acks
-from chatlib.exercises.acks import ROOM_SOLUTION, TIMEOUT_SOLUTION, ack_exercises
-from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
+from chatlib.exercises.acks import ack_exercises
+from chatlib.exercises.scaffold import CORRECT, INCORRECT
 from tests.cast import connect_cast, start_cast_server
+from tests.exercise_support import fixture_answer_tests, solution_of
+
+SCOPE = {"asyncio": asyncio, "socketio": socketio, "call_each": call_each}
+"""What the notebook has imported before its exercise cells."""
 
 
 @pytest.fixture
@@ -23,26 +27,14 @@ async def exercises(monkeypatch):
     await stop_all()
 
 
-def solution(source: str):
-    """The reference solution as the learner would type it in the notebook."""
-    scope = {"asyncio": asyncio, "socketio": socketio, "call_each": call_each}
-    exec(source, scope)
-    return scope["answer"]
-
-
-async def stub(*_args):
-    raise NotImplementedError
-
-
-async def test_not_attempted(exercises, capsys):
-    for exercise in exercises:
-        assert (await exercise.check(stub)).status == NOT_ATTEMPTED
-    assert capsys.readouterr().out.count("not attempted") == 2
+test_the_shipped_stub_is_not_attempted, test_the_reference_solution_is_correct = (
+    fixture_answer_tests(2, SCOPE)
+)
 
 
 async def test_timeout(exercises):
     q1 = exercises[0]
-    outcome = await q1.check(solution(TIMEOUT_SOLUTION))
+    outcome = await q1.check(solution_of(q1, SCOPE))
     assert outcome.status == CORRECT, outcome
     assert outcome.message == "erin away: 'no answer'; erin answering: 'erin: ping back'"
 
@@ -74,8 +66,6 @@ async def test_timeout(exercises):
 
 async def test_acks_from_room2(exercises):
     q2 = exercises[1]
-    outcome = await q2.check(solution(ROOM_SOLUTION))
-    assert outcome.status == CORRECT, outcome
 
     async def with_helper(sio):
         replies, _missing = await call_each(sio, "question", "ready?", to="room2", timeout=2)

@@ -4,47 +4,15 @@ Every check runs on a real server with real clients; a wrong answer's verdict
 must say who got what (or what the server kept), so a learner can fix it.
 """
 
-import pytest
-
-from chatlib import assert_no_handler_errors
 from chatlib.exercises.chat import is_typing, nicknames, online, presence, receipt
-from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
+from tests.exercise_support import incorrect, shipped_answer_tests
 
 EXERCISES = [nicknames, online, presence, receipt, is_typing]
 
 
-def solution_of(exercise):
-    """The installer defined by the exercise's printed solution, as a learner would paste it."""
-    namespace = {}
-    exec(exercise._solution, namespace)
-    (installer,) = [v for k, v in namespace.items() if k.startswith("add_")]
-    return installer
-
-
-def stub(sio):
-    raise NotImplementedError
-
-
-async def incorrect(exercise, answer):
-    outcome = await exercise.check(answer)
-    assert outcome.status == INCORRECT, outcome
-    assert assert_no_handler_errors() == "no handler raised"
-    return outcome.message
-
-
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.title)
-async def test_the_shipped_stub_is_not_attempted(exercise, capsys):
-    outcome = await exercise.check(stub)
-    assert outcome.status == NOT_ATTEMPTED
-    assert f"{exercise.title}: not attempted" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.title)
-async def test_the_reference_solution_is_correct(exercise, capsys):
-    outcome = await exercise.check(solution_of(exercise))
-    assert outcome.status == CORRECT, outcome
-    assert f"{exercise.title}: correct" in capsys.readouterr().out
-    assert assert_no_handler_errors() == "no handler raised"
+test_the_shipped_stub_is_not_attempted, test_the_reference_solution_is_correct = (
+    shipped_answer_tests(EXERCISES)
+)
 
 
 def save_name(sio, *, announce=None, skip_sender=True):

@@ -185,6 +185,25 @@ async def test_html_in_a_message_is_shown_as_text_and_runs_nothing(browser, serv
     await carol.disconnect()
 
 
+@pytest.mark.parametrize(
+    ("scheme", "page_colour"), [("light", "rgb(255, 255, 255)"), ("dark", "rgb(30, 30, 30)")]
+)
+async def test_chat_and_classroom_pages_load_their_shared_colours(
+    browser, server, scheme, page_colour
+) -> None:
+    """Both pages link colours.css from their own server; Chromium applies it in each scheme."""
+    from chatlib.classroom.session import start_class
+
+    async with await start_class("page-colours") as classroom:
+        for url in (server.url, classroom.url):
+            context = await browser.new_context(color_scheme=scheme)
+            page = await context.new_page()
+            await page.goto(url + "/")  # waits for the load event: the stylesheet is in
+            colour = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+            await context.close()
+            assert colour == page_colour, url
+
+
 async def test_stopping_the_server_disconnects_an_open_page_for_good(browser) -> None:
     server = EmbeddedServer("chat-page-stop", chat_page=True)
     await server.start()

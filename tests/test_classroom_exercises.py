@@ -1,84 +1,77 @@
 """Notebook 09's token exercise: a plain connect handler, checked against live clients."""
 
+import builtins
+
+import pytest
 from socketio.exceptions import ConnectionRefusedError
 
-from chatlib.exercises.classroom import GUARD_SOLUTION, token_guard
+from chatlib.exercises.classroom import token_guard
+from tests.exercise_support import (
+    connect_answer,
+    incorrect,
+    shipped_answer_tests,
+    solution_of,
+)
+
+test_the_shipped_stub_is_not_attempted, test_the_reference_solution_is_correct = (
+    shipped_answer_tests([token_guard])
+)
 
 
-def reference():
-    namespace = {}
-    exec(GUARD_SOLUTION, namespace)
-    return namespace["guard"]
-
-
-async def test_the_reference_guard_is_correct():
-    outcome = await token_guard.check(reference())
+async def test_the_reference_guard_says_what_it_checked():
+    outcome = await token_guard.check(solution_of(token_guard))
     assert str(outcome) == "correct: no auth and a wrong token refused; ada let in, her name kept"
 
 
-async def test_a_guard_that_lets_everyone_in_is_incorrect():
-    def guard(sio, token):
-        @sio.event
-        async def connect(sid, environ, auth):
-            await sio.save_session(sid, {"name": (auth or {}).get("name")})
-
-    outcome = await token_guard.check(guard)
-    assert str(outcome) == "incorrect: a client with no auth got in: refuse it"
+async def lets_everyone_in(sio, token, sid, auth):
+    await sio.save_session(sid, {"name": (auth or {}).get("name")})
 
 
-async def test_returning_false_does_not_say_why():
-    def guard(sio, token):
-        @sio.event
-        async def connect(sid, environ, auth):
-            if (auth or {}).get("token") != token:
-                return False
-            await sio.save_session(sid, {"name": auth["name"]})
-
-    outcome = await token_guard.check(guard)
-    assert str(outcome) == (
-        "incorrect: no auth was refused with 'Connection rejected by server': say it is the token"
-    )
+async def returns_false(sio, token, sid, auth):
+    if (auth or {}).get("token") != token:
+        return False
+    await sio.save_session(sid, {"name": auth["name"]})
+    return None
 
 
-async def test_a_guard_that_forgets_the_name_is_incorrect():
-    def guard(sio, token):
-        @sio.event
-        async def connect(sid, environ, auth):
-            if (auth or {}).get("token") != token:
-                raise ConnectionRefusedError("bad token")
-
-    outcome = await token_guard.check(guard)
-    assert str(outcome) == "incorrect: ada's session holds the name None: save_session it"
+async def forgets_the_name(sio, token, sid, auth):
+    if (auth or {}).get("token") != token:
+        raise ConnectionRefusedError("bad token")
 
 
-async def test_a_guard_that_crashes_on_missing_auth_is_incorrect():
-    def guard(sio, token):
-        @sio.event
-        async def connect(sid, environ, auth):
-            if auth.get("token") != token:  # auth is None when the client sends none
-                raise ConnectionRefusedError("bad token")
-            await sio.save_session(sid, {"name": auth["name"]})
-
-    outcome = await token_guard.check(guard)
-    assert str(outcome).startswith("incorrect: your code raised in the server: AttributeError")
+async def crashes_on_missing_auth(sio, token, sid, auth):
+    if auth.get("token") != token:  # auth is None when the client sends none
+        raise ConnectionRefusedError("bad token")
+    await sio.save_session(sid, {"name": auth["name"]})
 
 
-async def test_the_builtin_connection_refused_error_is_a_crash_not_a_refusal():
-    import builtins
-
-    def guard(sio, token):
-        @sio.event
-        async def connect(sid, environ, auth):
-            if (auth or {}).get("token") != token:
-                raise builtins.ConnectionRefusedError("bad token")
-            await sio.save_session(sid, {"name": auth["name"]})
-
-    outcome = await token_guard.check(guard)
-    assert str(outcome).startswith("incorrect: your code raised in the server: ConnectionRefused")
+async def raises_the_builtin_connection_refused_error(sio, token, sid, auth):
+    if (auth or {}).get("token") != token:  # a crash, not a refusal
+        raise builtins.ConnectionRefusedError("bad token")
+    await sio.save_session(sid, {"name": auth["name"]})
 
 
-async def test_the_stub_is_not_attempted():
-    def guard(sio, token):
-        raise NotImplementedError
+WRONG_GUARDS = [
+    (lets_everyone_in, "a client with no auth got in: refuse it"),
+    (
+        returns_false,
+        "no auth was refused with 'Connection rejected by server': say it is the token",
+    ),
+    (forgets_the_name, "ada's session holds the name None: save_session it"),
+    (
+        crashes_on_missing_auth,
+        "your code raised in the server: AttributeError: 'NoneType' object has no attribute 'get'",
+    ),
+    (
+        raises_the_builtin_connection_refused_error,
+        "your code raised in the server: ConnectionRefusedError: bad token",
+    ),
+]
 
-    assert (await token_guard.check(guard)).status == "not attempted"
+
+@pytest.mark.parametrize(
+    ("connect", "says"), WRONG_GUARDS, ids=[c.__name__ for c, _ in WRONG_GUARDS]
+)
+async def test_a_wrong_guard_is_incorrect_and_says_why(connect, says):
+    message = await incorrect(token_guard, connect_answer(connect))
+    assert message == says

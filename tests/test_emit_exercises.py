@@ -3,13 +3,10 @@
 import pytest
 
 from chatlib import stop_all
-from chatlib.exercises.emits import (
-    EXCEPT_ROOM1_SOLUTION,
-    EXCEPT_ROOM3_SOLUTION,
-    cheatsheet_exercises,
-)
-from chatlib.exercises.scaffold import CORRECT, INCORRECT, NOT_ATTEMPTED
+from chatlib.exercises.emits import cheatsheet_exercises
+from chatlib.exercises.scaffold import CORRECT, INCORRECT
 from tests.cast import connect_cast, start_cast_server
+from tests.exercise_support import fixture_answer_tests, solution_of
 
 
 @pytest.fixture
@@ -26,28 +23,13 @@ def exercises(cast):
     return cheatsheet_exercises(server, clients, sender="alice")
 
 
-def solution(source: str):
-    """The reference solution as the learner would type it in the notebook."""
-    from chatlib.emits.broadcast import emit_except
-
-    scope = {"emit_except": emit_except}
-    exec(source, scope)
-    return scope["answer"]
-
-
-async def stub(*_args):
-    raise NotImplementedError
-
-
-async def test_not_attempted(exercises, capsys):
-    for exercise in exercises:
-        assert (await exercise.check(stub)).status == NOT_ATTEMPTED
-    assert capsys.readouterr().out.count("not attempted") == 2
+test_the_shipped_stub_is_not_attempted, test_the_reference_solution_is_correct = (
+    fixture_answer_tests(2)
+)
 
 
 async def test_except_room3(exercises):
     q1 = exercises[0]
-    assert (await q1.check(solution(EXCEPT_ROOM3_SOLUTION))).status == CORRECT
 
     async def forgot_room3(sio, sid):
         await sio.emit("hello", "hi", to=["room1", "room2"], skip_sid=sid)
@@ -87,7 +69,6 @@ async def test_except_room3_with_the_helper(exercises):
 
 async def test_except_room1(exercises):
     q2 = exercises[1]
-    assert (await q2.check(solution(EXCEPT_ROOM1_SOLUTION))).status == CORRECT
 
     async def broadcast(sio, sid):  # leaves out the sender, not room1
         await sio.emit("hello", "hi", skip_sid=sid)
@@ -109,6 +90,6 @@ async def test_a_changed_cast_is_reported_not_judged(cast, exercises):
     server, clients = cast
     dave = next(c for c in clients if c.name == "dave")
     await server.sio.leave_room(dave.get_sid(), "room3")
-    outcome = await exercises[0].check(solution(EXCEPT_ROOM3_SOLUTION))
+    outcome = await exercises[0].check(solution_of(exercises[0]))
     assert outcome.status == INCORRECT
     assert outcome.message == "cannot check: dave is not in room3: run the cast cell again"

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 from playwright.async_api import async_playwright, expect
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from chatlib import ChatClient, EmbeddedServer, add_chat_handlers, settle
+from chatlib import ChatClient, EmbeddedServer, settle
 from chatlib.chat import LOCAL_CLIENT
 from chatlib.classroom.session import start_class
 from chatlib.jupyter_links import proxy_installed
@@ -29,6 +29,8 @@ from chatlib.jupyter_links import proxy_installed
 from .browser_support import ROOT, artifact, launch_options, require_chromium
 from .lab_support import JupyterLab
 from .support import require
+from .test_chat_page_browser import server as server  # a chat server, its errors checked
+from .test_jupyterlab_browser import browser as browser  # Chromium, after this module's `lab`
 from .test_jupyterlab_browser import run_in_jupyterlab, write_notebook
 
 pytestmark = pytest.mark.browser
@@ -47,14 +49,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
     lab.stop()
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[EmbeddedServer]:
-    async with EmbeddedServer("proxied-chat", chat_page=True) as server:
-        add_chat_handlers(server.sio)
-        yield server
-    assert not server.errors, server.errors
-
-
 async def test_the_chat_page_works_through_the_jupyter_server(
     lab: JupyterLab, server: EmbeddedServer
 ) -> None:
@@ -70,6 +64,9 @@ async def test_the_chat_page_works_through_the_jupyter_server(
             await expect(page.locator("#status")).to_have_text(
                 "connected as alice", timeout=WAIT_MS
             )
+            # Its stylesheet came by a relative URL through the proxy too: the colours apply.
+            page_colour = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert page_colour == "rgb(255, 255, 255)"
             # Everything went through the Lab's port: the page's socket path is the proxy's.
             assert await page.evaluate("socket.io.opts.path") == f"/proxy/{server.port}/socket.io"
             # The connection upgrades to a WebSocket, proxied too.
@@ -125,16 +122,8 @@ async def test_the_classroom_page_works_through_the_jupyter_server(lab: JupyterL
         await classroom.stop()
 
 
-# Sync Playwright keeps its own event loop running while its browser is open: the tests
-# below it come after every async test of this module.
-@pytest.fixture(scope="module")
-def browser(lab: JupyterLab) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_options())
-        yield browser
-        browser.close()
-
-
+# Sync Playwright keeps its own event loop running while its browser is open (the module's
+# `browser` fixture): the tests that take it come after every async test of this module.
 LINK_NOTEBOOK = [
     "from chatlib import add_chat_handlers, start_server\n"
     "from chatlib.widgets import ChatPageLink\n\n"

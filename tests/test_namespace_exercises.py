@@ -1,11 +1,14 @@
-"""The namespaces lesson's checkers: the reference answer is correct, wrong answers are not."""
+"""The namespaces lesson's checkers: the reference answer is correct, wrong answers are not.
 
+Each wrong answer below is code a learner might write; the table beside it holds
+the verdict the check must give, word for word, so that the learner can fix it.
+"""
+
+import pytest
 from socketio.exceptions import ConnectionRefusedError
 
-from chatlib import assert_no_handler_errors
 from chatlib.exercises.namespaces import TEACHER_TOKEN, rehearsal, teachers_gate
-from chatlib.exercises.scaffold import INCORRECT
-from tests.exercise_support import shipped_answer_tests, solution_of
+from tests.exercise_support import incorrect, shipped_answer_tests, solution_of
 
 EXERCISES = [rehearsal, teachers_gate]
 
@@ -23,96 +26,110 @@ async def test_the_gate_admits_tia_and_says_why_the_others_were_refused():
     )
 
 
-async def test_rehearsal_wrong_namespace_or_payload():
-    async def default_namespace(sio, text):
-        await sio.emit("announcement", text, to=["music", "art"])
-
-    async def parents(sio, text):
-        await sio.emit("announcement", text, to=["music", "art"], namespace="/parents")
-
-    async def shouted(sio, text):
-        await sio.emit("announcement", text.upper(), to=["music", "art"], namespace="/students")
-
-    outcome = await rehearsal.check(default_namespace)
-    assert (outcome.status, outcome.message) == (
-        INCORRECT,
-        "ari got nothing, expected 'announcement' 'rehearsal moved to five'; "
-        "bea got nothing, expected 'announcement' 'rehearsal moved to five'",
-    )
-    outcome = await rehearsal.check(parents)
-    assert outcome.message.endswith(
-        "dan got 'announcement' 'rehearsal moved to five', expected nothing"
-    )
-    outcome = await rehearsal.check(shouted)
-    assert outcome.message.startswith(
-        "ari got 'announcement' 'REHEARSAL MOVED TO FIVE', expected 'announcement' 'rehearsal"
-    )
+# --- the rehearsal announcement: answers (sio, text) -------------------------------------------
+async def default_namespace(sio, text):
+    await sio.emit("announcement", text, to=["music", "art"])
 
 
-async def test_rehearsal_refuses_moving_students_between_rooms():
-    async def cal_joins_music(sio, text):
-        for sid in list(sio.manager.rooms["/students"]["sports"]):
-            await sio.leave_room(sid, "sports", namespace="/students")
-        await sio.emit("announcement", text, to=["music", "art"], namespace="/students")
+async def parents(sio, text):
+    await sio.emit("announcement", text, to=["music", "art"], namespace="/parents")
 
-    outcome = await rehearsal.check(cal_joins_music)
-    assert (outcome.status, outcome.message) == (
-        INCORRECT,
+
+async def shouted(sio, text):
+    await sio.emit("announcement", text.upper(), to=["music", "art"], namespace="/students")
+
+
+async def cal_joins_music(sio, text):
+    """Moves students between rooms to make the delivery come out right."""
+    for sid in list(sio.manager.rooms["/students"]["sports"]):
+        await sio.leave_room(sid, "sports", namespace="/students")
+    await sio.emit("announcement", text, to=["music", "art"], namespace="/students")
+
+
+# --- the teachers' gate: connect handlers (sid, environ, auth) ---------------------------------
+async def admit_all(sid, environ, auth):
+    return None
+
+
+async def silent_refusal(sid, environ, auth):
+    return (auth or {}).get("token") == TEACHER_TOKEN
+
+
+async def refuse_all(sid, environ, auth):
+    raise ConnectionRefusedError("closed")
+
+
+async def trusting(sid, environ, auth):
+    """Right for every client with an auth dict; a check without such a client passed it."""
+    if auth.get("token") != TEACHER_TOKEN:
+        raise ConnectionRefusedError("teachers only")
+
+
+async def token_required(sid, environ, auth):
+    if auth["token"] != TEACHER_TOKEN:
+        raise ConnectionRefusedError("teachers only")
+
+
+ANNOUNCED = "'announcement' 'rehearsal moved to five'"
+
+WRONG_ANSWERS = [
+    (
+        rehearsal,
+        default_namespace,
+        f"ari got nothing, expected {ANNOUNCED}; bea got nothing, expected {ANNOUNCED}",
+    ),
+    (
+        rehearsal,
+        parents,
+        f"ari got nothing, expected {ANNOUNCED}; bea got nothing, expected {ANNOUNCED}; "
+        f"dan got {ANNOUNCED}, expected nothing",
+    ),
+    (
+        rehearsal,
+        shouted,
+        f"ari got 'announcement' 'REHEARSAL MOVED TO FIVE', expected {ANNOUNCED}; "
+        f"bea got 'announcement' 'REHEARSAL MOVED TO FIVE', expected {ANNOUNCED}",
+    ),
+    (
+        rehearsal,
+        cal_joins_music,
         "in /students, after your code the rooms were art: bea; music: ari, expected "
         "art: bea; music: ari; sports: cal",
-    )
-
-
-async def test_teachers_gate_wrong_answers():
-    async def admit_all(sid, environ, auth):
-        return None
-
-    async def silent_refusal(sid, environ, auth):
-        return (auth or {}).get("token") == TEACHER_TOKEN
-
-    async def refuse_all(sid, environ, auth):
-        raise ConnectionRefusedError("closed")
-
-    outcome = await teachers_gate.check(admit_all)
-    assert (outcome.status, outcome.message) == (
-        INCORRECT,
+    ),
+    (
+        teachers_gate,
+        admit_all,
         "admitted a client without auth, ari, dan, tia; should have refused a client without "
         "auth, ari, dan",
-    )
-    outcome = await teachers_gate.check(silent_refusal)
-    assert outcome.message == (
+    ),
+    (
+        teachers_gate,
+        silent_refusal,
         "a client without auth, ari, dan refused without a reason: "
-        "raise ConnectionRefusedError(message)"
-    )
-    outcome = await teachers_gate.check(refuse_all)
-    assert outcome.message == "admitted nobody; tia has the right token and should be admitted"
-    assert assert_no_handler_errors() == "no handler raised"
-
-
-async def test_teachers_gate_catches_a_handler_that_crashes_without_auth():
-    """Right for every client with an auth dict; the old check, with no such client, passed it."""
-
-    async def trusting(sid, environ, auth):
-        if auth.get("token") != TEACHER_TOKEN:
-            raise ConnectionRefusedError("teachers only")
-
-    outcome = await teachers_gate.check(trusting)
-    assert (outcome.status, outcome.message) == (
-        INCORRECT,
+        "raise ConnectionRefusedError(message)",
+    ),
+    (
+        teachers_gate,
+        refuse_all,
+        "admitted nobody; tia has the right token and should be admitted",
+    ),
+    (
+        teachers_gate,
+        trusting,
         "your handler crashed on a client that sent no auth: `auth` is None then, so read it "
         "as `(auth or {})` (your code raised in the server: AttributeError: 'NoneType' object "
         "has no attribute 'get')",
-    )
-    assert assert_no_handler_errors() == "no handler raised"
-
-
-async def test_teachers_gate_names_the_visitor_a_handler_crashed_on():
-    async def token_required(sid, environ, auth):
-        if auth["token"] != TEACHER_TOKEN:
-            raise ConnectionRefusedError("teachers only")
-
-    outcome = await teachers_gate.check(token_required)
-    assert (outcome.status, outcome.message) == (
-        INCORRECT,
+    ),
+    (
+        teachers_gate,
+        token_required,  # the verdict names the visitor it crashed on
         "when ari connected, your code raised in the server: KeyError: 'token'",
-    )
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("exercise", "answer", "says"), WRONG_ANSWERS, ids=[a.__name__ for _, a, _ in WRONG_ANSWERS]
+)
+async def test_a_wrong_answer_is_incorrect_and_says_why(exercise, answer, says):
+    assert await incorrect(exercise, answer) == says

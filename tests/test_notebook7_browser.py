@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from .browser_support import ROOT, artifact, launch_options, require_chromium
+from .browser_support import ROOT, artifact, require_chromium
 from .lab_checks import expected_panes, problems
 from .lab_support import Notebook7
 from .support import require
+from .test_jupyterlab_browser import browser as browser  # Chromium, after this module's `lab`
 from .test_jupyterlab_browser import run_in_jupyterlab, write_notebook
 
 pytestmark = pytest.mark.browser
@@ -28,7 +29,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))
 
 
 @pytest.fixture(scope="module")
-def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
+    """Notebook 7's server, under the name the shared `browser` fixture depends on."""
     require_chromium()
     try:
         import notebook  # noqa: F401  (the `lab` extra installs it)
@@ -39,19 +41,11 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(notebook7: Notebook7) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_options())
-        yield browser
-        browser.close()
-
-
 @pytest.mark.parametrize("notebook", NOTEBOOKS or [None], ids=lambda p: p.stem if p else "none")
-def test_notebook_runs_in_notebook7(notebook7: Notebook7, browser: Browser, notebook: Path) -> None:
+def test_notebook_runs_in_notebook7(lab: Notebook7, browser: Browser, notebook: Path) -> None:
     assert notebook is not None, "no notebook found: the glob must not pass empty"
     expected = expected_panes(notebook)
-    state, page = run_in_jupyterlab(notebook7, browser, notebook.name)
+    state, page = run_in_jupyterlab(lab, browser, notebook.name)
     try:
         pane = page.locator(".chatlib-client-pane").first
         if pane.count():
@@ -62,16 +56,16 @@ def test_notebook_runs_in_notebook7(notebook7: Notebook7, browser: Browser, note
             assert state["panes"], "a lesson shows panes"
     finally:
         page.close()
-        notebook7.shut_down_kernels()
+        lab.shut_down_kernels()
 
 
-def test_the_checks_catch_an_error_in_notebook7(notebook7: Notebook7, browser: Browser) -> None:
+def test_the_checks_catch_an_error_in_notebook7(lab: Notebook7, browser: Browser) -> None:
     """The same checks, able to fail here too: an error and the cell it stopped."""
-    name = write_notebook(notebook7, "broken.ipynb", ["1 / 0", 'print("never runs")'])
-    state, page = run_in_jupyterlab(notebook7, browser, name)
+    name = write_notebook(lab, "broken.ipynb", ["1 / 0", 'print("never runs")'])
+    state, page = run_in_jupyterlab(lab, browser, name)
     page.close()
-    notebook7.shut_down_kernels()
-    assert problems(state, expected_panes(notebook7.root / name)) == [
+    lab.shut_down_kernels()
+    assert problems(state, expected_panes(lab.root / name)) == [
         "code cells [1] did not run (of 2)",
         "error output in cell 0: ZeroDivisionError: division by zero",
     ]

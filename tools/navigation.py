@@ -17,6 +17,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,13 +94,19 @@ def dumps(notebook: dict[str, Any]) -> str:
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
 
 
-def problems(folder: Path = NOTEBOOKS) -> list[str]:
-    """What differs from the generated navigation, one sentence per notebook (empty: all good)."""
-    found = []
+def as_generated(folder: Path) -> Iterator[tuple[Page, dict[str, Any], dict[str, Any]]]:
+    """Each notebook of ``folder``: its page, the notebook as saved, and as it should be with
+    the navigation generated for its place in the reading order."""
     all_pages = pages(folder)
     for i, page in enumerate(all_pages):
         notebook = read(page.path)
-        expected = with_navigation(notebook, navigation_text(all_pages, i))
+        yield page, notebook, with_navigation(notebook, navigation_text(all_pages, i))
+
+
+def problems(folder: Path = NOTEBOOKS) -> list[str]:
+    """What differs from the generated navigation, one sentence per notebook (empty: all good)."""
+    found = []
+    for page, notebook, expected in as_generated(folder):
         if notebook["cells"] == expected["cells"]:
             continue
         navigation = [c for c in notebook["cells"] if is_navigation(c)]
@@ -125,10 +132,7 @@ def broken_links(folder: Path = NOTEBOOKS) -> list[str]:
 def write(folder: Path = NOTEBOOKS) -> list[Path]:
     """Rewrite the navigation cells where they differ; return the notebooks changed."""
     changed = []
-    all_pages = pages(folder)
-    for i, page in enumerate(all_pages):
-        notebook = read(page.path)
-        updated = with_navigation(notebook, navigation_text(all_pages, i))
+    for page, notebook, updated in as_generated(folder):
         if updated != notebook:
             page.path.write_text(dumps(updated), encoding="utf-8")
             changed.append(page.path)

@@ -99,8 +99,7 @@ class Classroom:
         self.sio: ClassroomServer = self.server.sio
         self.conversation: deque[ClassMessage] = deque(maxlen=HISTORY)
         self.server.app.router.add_get("/", _page)
-        if chat.LOCAL_CLIENT.is_file():
-            self.server.app.router.add_get("/socket.io.min.js", _client_script)
+        chat.add_page_files(self.server.app)
         _add_handlers(self)
 
     def __repr__(self) -> str:
@@ -202,10 +201,6 @@ async def _page(request: web.Request) -> web.Response:
     page = (chat.STATIC / "classroom.html").read_text()
     page = page.replace("<!-- socket.io client -->", chat.client_script_tag())
     return web.Response(text=page, content_type="text/html")
-
-
-async def _client_script(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(chat.LOCAL_CLIENT)
 
 
 async def start_class(name: str = "class", **options: Any) -> Classroom:

@@ -246,18 +246,20 @@ class DurableChatServer:
     def running(self) -> bool:
         return self.server is not None and self.server.running
 
-    @property
-    def url(self) -> str:
+    def _started(self) -> EmbeddedServer:
+        """The server of this run; read before ``start()``, a clear error says what to do."""
         if self.server is None:
             raise RuntimeError(f"server {self.name!r} is not running: await its start() first")
-        return self.server.url
+        return self.server
+
+    @property
+    def url(self) -> str:
+        return self._started().url
 
     @property
     def sio(self) -> ObservedServer:
         """The running server's ``AsyncServer`` (what ``settle()`` waits on)."""
-        if self.server is None:
-            raise RuntimeError(f"server {self.name!r} is not running")
-        return self.server.sio
+        return self._started().sio
 
     @property
     def store(self) -> MessageStore:

@@ -112,15 +112,19 @@ class RecoveryPane(ClientPane):
         return f"RecoveryPane({self.client.name})"
 
 
-class RecoveryStage(Stage):
-    """Panes that mark a recovered connection, each with a Disconnect/Connect toggle."""
-
-    pane_class = RecoveryPane
+class _ToggledStage(Stage):
+    """A stage whose every pane has a Disconnect/Connect toggle: the lessons on recovery and
+    durability are about what happens while a client is away."""
 
     def __init__(self, server: Any, clients: Sequence[ChatClient]) -> None:
         super().__init__(server, clients)
-        for pane in self.panes:
-            add_toggle(pane)
+        add_toggles(self)
+
+
+class RecoveryStage(_ToggledStage):
+    """Panes that mark a recovered connection, each with a Disconnect/Connect toggle."""
+
+    pane_class = RecoveryPane
 
 
 class DurablePane(ClientPane):
@@ -138,12 +142,7 @@ class DurablePane(ClientPane):
         return f"DurablePane({self.client.name})"
 
 
-class DurableStage(Stage):
+class DurableStage(_ToggledStage):
     """Durable panes with toggles, and the server log, which survives server restarts."""
 
     pane_class = DurablePane
-
-    def __init__(self, server: Any, clients: Sequence[DurableClient]) -> None:
-        super().__init__(server, clients)
-        for pane in self.panes:
-            add_toggle(pane)

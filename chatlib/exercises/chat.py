@@ -99,6 +99,12 @@ class _Trial:
             joined.append(client)
         return joined
 
+    async def start(self, *names: str) -> list[ChatClient]:
+        """Connect ``names`` and judge only what happens after: their arrival is set-up."""
+        joined = await self.join(*names)
+        await self.forget()
+        return joined
+
     async def join_nameless(self) -> socketio.AsyncClient:
         """Connect a plain client that sends no ``auth``: the server's handler gets None."""
         client = socketio.AsyncClient(handle_sigint=False, reconnection=False)
@@ -235,6 +241,19 @@ async def _nicknames_story(trial: _Trial) -> str:
     return "sessions hold vic and anonymous; every message went out with its sender's name"
 
 
+NICKNAMES_SOLUTION = f"""\
+def add_nicknames(sio):
+    @sio.event
+    async def connect(sid, environ, auth):
+        name = (auth or {{}}).get("name", "{ANONYMOUS}")
+        await sio.save_session(sid, {{"name": name}})
+
+    @sio.on("chat message")
+    async def chat_message(sid, msg):
+        session = await sio.get_session(sid)
+        await sio.emit("chat message", {{"name": session["name"], "text": msg}})"""
+
+
 nicknames = Exercise(
     "Nicknames",
     lambda answer: _run(_nicknames_story, answer),
@@ -243,18 +262,7 @@ nicknames = Exercise(
         "...)`; `auth` is None when a client sends none, so read it as `(auth or {})`. In the "
         "'chat message' handler `(await sio.get_session(sid))['name']` gives the name back."
     ),
-    solution=(
-        "def add_nicknames(sio):\n"
-        "    @sio.event\n"
-        "    async def connect(sid, environ, auth):\n"
-        f'        name = (auth or {{}}).get("name", "{ANONYMOUS}")\n'
-        '        await sio.save_session(sid, {"name": name})\n'
-        "\n"
-        '    @sio.on("chat message")\n'
-        "    async def chat_message(sid, msg):\n"
-        "        session = await sio.get_session(sid)\n"
-        '        await sio.emit("chat message", {"name": session["name"], "text": msg})'
-    ),
+    solution=NICKNAMES_SOLUTION,
 )
 
 
@@ -283,6 +291,23 @@ async def _online_story(trial: _Trial) -> str:
     return f"wes was told {everyone}; after vic left, uma was told {after}"
 
 
+ONLINE_SOLUTION = f"""\
+def add_online(sio):
+    names = {{}}
+
+    @sio.event
+    async def connect(sid, environ, auth):
+        names[sid] = (auth or {{}}).get("name", "{ANONYMOUS}")
+
+    @sio.event
+    async def disconnect(sid, reason):
+        names.pop(sid, None)
+
+    @sio.on("who is online")
+    async def who_is_online(sid):
+        return sorted(names.values())"""
+
+
 online = Exercise(
     "Who is online",
     lambda answer: _run(_online_story, answer),
@@ -291,29 +316,13 @@ online = Exercise(
         "`disconnect`. The 'who is online' handler returns `sorted(names.values())`: a "
         "handler's return value is the acknowledgement, sent to the asker only."
     ),
-    solution=(
-        "def add_online(sio):\n"
-        "    names = {}\n"
-        "\n"
-        "    @sio.event\n"
-        "    async def connect(sid, environ, auth):\n"
-        f'        names[sid] = (auth or {{}}).get("name", "{ANONYMOUS}")\n'
-        "\n"
-        "    @sio.event\n"
-        "    async def disconnect(sid, reason):\n"
-        "        names.pop(sid, None)\n"
-        "\n"
-        '    @sio.on("who is online")\n'
-        "    async def who_is_online(sid):\n"
-        "        return sorted(names.values())"
-    ),
+    solution=ONLINE_SOLUTION,
 )
 
 
 # --- who joined, who left --------------------------------------------------------------------
 async def _presence_story(trial: _Trial) -> str:
-    await trial.join("uma", "vic")
-    await trial.forget()
+    await trial.start("uma", "vic")
     await trial.join("wes")
     await trial.expect("when wes connected", "user joined", {"uma": ["wes"], "vic": ["wes"]})
     await trial.join_nameless()
@@ -324,6 +333,20 @@ async def _presence_story(trial: _Trial) -> str:
     return "uma, vic heard that wes joined; all three that anonymous did; uma, wes that vic left"
 
 
+PRESENCE_SOLUTION = f"""\
+def add_presence(sio):
+    @sio.event
+    async def connect(sid, environ, auth):
+        name = (auth or {{}}).get("name", "{ANONYMOUS}")
+        await sio.save_session(sid, {{"name": name}})
+        await sio.emit("user joined", name, skip_sid=sid)
+
+    @sio.event
+    async def disconnect(sid, reason):
+        session = await sio.get_session(sid)
+        await sio.emit("user left", session["name"], skip_sid=sid)"""
+
+
 presence = Exercise(
     "Who joined, who left",
     lambda answer: _run(_presence_story, answer),
@@ -332,26 +355,13 @@ presence = Exercise(
         "`skip_sid=sid` (the newcomer knows it has joined). In `disconnect(sid, reason)` the "
         "session is still there: emit 'user left' with the name."
     ),
-    solution=(
-        "def add_presence(sio):\n"
-        "    @sio.event\n"
-        "    async def connect(sid, environ, auth):\n"
-        f'        name = (auth or {{}}).get("name", "{ANONYMOUS}")\n'
-        '        await sio.save_session(sid, {"name": name})\n'
-        '        await sio.emit("user joined", name, skip_sid=sid)\n'
-        "\n"
-        "    @sio.event\n"
-        "    async def disconnect(sid, reason):\n"
-        "        session = await sio.get_session(sid)\n"
-        '        await sio.emit("user left", session["name"], skip_sid=sid)'
-    ),
+    solution=PRESENCE_SOLUTION,
 )
 
 
 # --- no echo, a receipt instead --------------------------------------------------------------
 async def _receipt_story(trial: _Trial) -> str:
-    _uma, vic, _wes = await trial.join("uma", "vic", "wes")
-    await trial.forget()
+    _uma, vic, _wes = await trial.start("uma", "vic", "wes")
     receipt = await trial.ask(vic, "chat message", "hello")
     if not (isinstance(receipt, dict) and receipt.get("ok") is True):
         trial.fail(f"vic sent 'hello' and got {receipt!r} back, expected {{'ok': True}}")
@@ -368,6 +378,16 @@ async def _receipt_story(trial: _Trial) -> str:
     return "uma and wes got 'hello', vic its receipt; 42 and '   ' were refused and sent to nobody"
 
 
+RECEIPT_SOLUTION = """\
+def add_chat(sio):
+    @sio.on("chat message")
+    async def chat_message(sid, msg):
+        if not isinstance(msg, str) or not msg.strip():
+            return {"ok": False, "error": "send some text"}
+        await sio.emit("chat message", msg, skip_sid=sid)
+        return {"ok": True}"""
+
+
 receipt = Exercise(
     "No echo, a receipt instead",
     lambda answer: _run(_receipt_story, answer),
@@ -376,27 +396,27 @@ receipt = Exercise(
         "`return {'ok': False, 'error': ...}` before any emit. Otherwise emit with "
         "`skip_sid=sid` and `return {'ok': True}`: the return value is the sender's receipt."
     ),
-    solution=(
-        "def add_chat(sio):\n"
-        '    @sio.on("chat message")\n'
-        "    async def chat_message(sid, msg):\n"
-        "        if not isinstance(msg, str) or not msg.strip():\n"
-        '            return {"ok": False, "error": "send some text"}\n'
-        '        await sio.emit("chat message", msg, skip_sid=sid)\n'
-        '        return {"ok": True}'
-    ),
+    solution=RECEIPT_SOLUTION,
 )
 
 
 # --- is typing -------------------------------------------------------------------------------
 async def _typing_story(trial: _Trial) -> str:
-    _uma, vic, _wes = await trial.join("uma", "vic", "wes")
-    await trial.forget()
+    _uma, vic, _wes = await trial.start("uma", "vic", "wes")
     for flag in (True, False):
         await vic.emit("typing", flag)
         told = {"name": "vic", "typing": flag}
         await trial.expect(f"when vic sent typing {flag}", "typing", {"uma": [told], "wes": [told]})
     return "uma and wes saw vic start and stop typing; vic was not told about itself"
+
+
+TYPING_SOLUTION = """\
+def add_typing(sio):
+    @sio.on("typing")
+    async def typing(sid, flag):
+        session = await sio.get_session(sid)
+        who = {"name": session["name"], "typing": flag}
+        await sio.emit("typing", who, skip_sid=sid)"""
 
 
 is_typing = Exercise(
@@ -408,12 +428,5 @@ is_typing = Exercise(
         "handler `(sid, flag)`, read the name with `await sio.get_session(sid)` and emit "
         "'typing' with `{'name': name, 'typing': flag}` and `skip_sid=sid`."
     ),
-    solution=(
-        "def add_typing(sio):\n"
-        '    @sio.on("typing")\n'
-        "    async def typing(sid, flag):\n"
-        "        session = await sio.get_session(sid)\n"
-        '        who = {"name": session["name"], "typing": flag}\n'
-        '        await sio.emit("typing", who, skip_sid=sid)'
-    ),
+    solution=TYPING_SOLUTION,
 )

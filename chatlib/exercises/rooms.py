@@ -93,21 +93,44 @@ def first_wrong(*outcomes: Outcome) -> Outcome | None:
     return next((outcome for outcome in outcomes if not outcome.correct), None)
 
 
+async def _check_room_answer(
+    answer: RoomAnswer,
+    argument: str,
+    *,
+    event: str,
+    arrivals: Mapping[str, list[Any]],
+    rooms_after: dict[str, list[str]],
+    when: str,
+) -> Outcome:
+    """Run ``answer(sio, argument)`` once against the room cast, and judge it.
+
+    Correct when each client received exactly its ``arrivals`` of ``event`` and the
+    room table is then ``rooms_after`` (``when`` names that moment in the verdict); a
+    handler error the answer caused is the verdict before either.
+    """
+    async with EmbeddedServer("exercise") as server:
+        clients = await start_room_cast(server, "/", ROOM_CAST)
+        await settle(server, clients)
+        await answer(server.sio, argument)
+        await settle(server, clients)
+        delivery = compare_arrivals(clients, event, arrivals)
+        rooms = compare_rooms(when, room_members(server.sio), rooms_after)
+        return errors_verdict(server) or first_wrong(delivery, rooms) or delivery
+
+
 # --- 1 · a room emit ---------------------------------------------------------------------------
 MUSIC_TEXT = "rehearsal moved to five"
 
 
 async def _check_only_music(answer: RoomAnswer) -> Outcome:
-    async with EmbeddedServer("exercise") as server:
-        clients = await start_room_cast(server, "/", ROOM_CAST)
-        await settle(server, clients)
-        await answer(server.sio, MUSIC_TEXT)
-        await settle(server, clients)
-        arrivals = compare_arrivals(
-            clients, "chat message", {"uma": [MUSIC_TEXT], "vic": [MUSIC_TEXT]}
-        )
-        rooms = compare_rooms("after your code", room_members(server.sio), cast_rooms(ROOM_CAST))
-        return errors_verdict(server) or first_wrong(arrivals, rooms) or arrivals
+    return await _check_room_answer(
+        answer,
+        MUSIC_TEXT,
+        event="chat message",
+        arrivals={"uma": [MUSIC_TEXT], "vic": [MUSIC_TEXT]},
+        rooms_after=cast_rooms(ROOM_CAST),
+        when="after your code",
+    )
 
 
 only_music = Exercise(
@@ -125,15 +148,14 @@ only_music = Exercise(
 
 # --- 2 · closing a topic -----------------------------------------------------------------------
 async def _check_end_topic(answer: RoomAnswer) -> Outcome:
-    async with EmbeddedServer("exercise") as server:
-        clients = await start_room_cast(server, "/", ROOM_CAST)
-        await settle(server, clients)
-        await answer(server.sio, "art")
-        await settle(server, clients)
-        arrivals = compare_arrivals(clients, "topic closed", {"vic": ["art"], "wes": ["art"]})
-        after = {room: names for room, names in cast_rooms(ROOM_CAST).items() if room != "art"}
-        rooms = compare_rooms("afterwards", room_members(server.sio), after)
-        return errors_verdict(server) or first_wrong(arrivals, rooms) or arrivals
+    return await _check_room_answer(
+        answer,
+        "art",
+        event="topic closed",
+        arrivals={"vic": ["art"], "wes": ["art"]},
+        rooms_after={room: names for room, names in cast_rooms(ROOM_CAST).items() if room != "art"},
+        when="afterwards",
+    )
 
 
 end_topic = Exercise(
