@@ -110,14 +110,29 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=artifact(f"jupyterlab-{Path(name).stem}.png"))
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS or [None], ids=lambda p: p.stem if p else "none")
-def test_notebook_runs_in_jupyterlab(lab: JupyterLab, browser: Browser, notebook: Path) -> None:
+def each_notebook(notebooks: list[Path]) -> pytest.MarkDecorator:
+    """Parametrize over the guide's notebooks; an empty list fails instead of passing."""
+    return pytest.mark.parametrize(
+        "notebook", notebooks or [None], ids=lambda p: p.stem if p else "none"
+    )
+
+
+def run_guide_notebook(
+    lab: JupyterLab, browser: Browser, notebook: Path | None
+) -> tuple[dict[str, Any], Page, list[str]]:
+    """Run one of the guide's notebooks from the Run menu: (state, page, problems found)."""
     assert notebook is not None, "no notebook found in notebooks/: nothing would be tested"
     expected = expected_panes(notebook)
     state, page = run_in_jupyterlab(lab, browser, notebook.name)
+    return state, page, problems(state, expected)
+
+
+@each_notebook(NOTEBOOKS)
+def test_notebook_runs_in_jupyterlab(lab: JupyterLab, browser: Browser, notebook: Path) -> None:
+    _state, page, found = run_guide_notebook(lab, browser, notebook)
     try:
         screenshot(page, notebook.name)
-        assert problems(state, expected) == []
+        assert found == []
     finally:
         page.close()
         lab.shut_down_kernels()

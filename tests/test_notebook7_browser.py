@@ -16,16 +16,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from . import test_jupyterlab_browser as in_lab
 from .browser_support import ROOT, artifact, require_chromium
 from .lab_checks import expected_panes, problems
 from .lab_support import Notebook7
 from .support import require
 from .test_jupyterlab_browser import browser as browser  # Chromium, after this module's `lab`
-from .test_jupyterlab_browser import run_in_jupyterlab, write_notebook
 
 pytestmark = pytest.mark.browser
-
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +39,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
     server.stop()
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS or [None], ids=lambda p: p.stem if p else "none")
+@in_lab.each_notebook(in_lab.NOTEBOOKS)
 def test_notebook_runs_in_notebook7(lab: Notebook7, browser: Browser, notebook: Path) -> None:
-    assert notebook is not None, "no notebook found: the glob must not pass empty"
-    expected = expected_panes(notebook)
-    state, page = run_in_jupyterlab(lab, browser, notebook.name)
+    state, page, found = in_lab.run_guide_notebook(lab, browser, notebook)
     try:
         pane = page.locator(".chatlib-client-pane").first
         if pane.count():
             pane.scroll_into_view_if_needed()
         page.screenshot(path=artifact(f"notebook7-{notebook.stem}.png"))
-        assert problems(state, expected) == []
+        assert found == []
         saved = notebook.read_text()  # what the notebook showed when it was saved
         if "chatlib-client-pane" in saved:
             assert state["panes"], "its saved copy shows panes: Notebook 7 must show them too"
@@ -64,8 +60,8 @@ def test_notebook_runs_in_notebook7(lab: Notebook7, browser: Browser, notebook: 
 
 def test_the_checks_catch_an_error_in_notebook7(lab: Notebook7, browser: Browser) -> None:
     """The same checks, able to fail here too: an error and the cell it stopped."""
-    name = write_notebook(lab, "broken.ipynb", ["1 / 0", 'print("never runs")'])
-    state, page = run_in_jupyterlab(lab, browser, name)
+    name = in_lab.write_notebook(lab, "broken.ipynb", ["1 / 0", 'print("never runs")'])
+    state, page = in_lab.run_in_jupyterlab(lab, browser, name)
     page.close()
     lab.shut_down_kernels()
     assert problems(state, expected_panes(lab.root / name)) == [

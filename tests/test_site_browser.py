@@ -66,6 +66,13 @@ def page(served: tuple[str, Path]) -> Iterator[Page]:
         browser.close()
 
 
+def visit(page: Page, served: tuple[str, Path], stem: str) -> str:
+    """Open one page of the built site; return the site's address."""
+    url, _out = served
+    page.goto(f"{url}/{stem}.html")
+    return url
+
+
 def test_links_between_notebooks_point_at_pages(served: tuple[str, Path]) -> None:
     _url, out = served
     stems = {p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb")}
@@ -81,8 +88,7 @@ def test_links_between_notebooks_point_at_pages(served: tuple[str, Path]) -> Non
 def test_panes_and_delivery_tables_are_shown_without_a_kernel(
     served: tuple[str, Path], page: Page
 ) -> None:
-    url, _out = served
-    page.goto(f"{url}/01-chat-example.html")
+    visit(page, served, "01-chat-example")
     alice = page.locator(".chatlib-client-pane", has_text="alice").first
     expect(alice).to_be_visible(timeout=WAIT_MS)
     expect(alice.locator(".chatlib-pane-messages")).to_contain_text(
@@ -99,8 +105,7 @@ def test_panes_and_delivery_tables_are_shown_without_a_kernel(
 def test_the_delivery_diagram_is_drawn_without_a_kernel(
     served: tuple[str, Path], page: Page
 ) -> None:
-    url, _out = served
-    page.goto(f"{url}/08-see-delivery.html")
+    visit(page, served, "08-see-delivery")
     diagram = page.locator(".chatlib-diagram").first
     expect(diagram).to_be_visible(timeout=WAIT_MS)
     arrows = diagram.locator("svg.dg-svg path.dg-delivered")
@@ -112,8 +117,7 @@ def test_the_delivery_diagram_is_drawn_without_a_kernel(
 def test_previous_and_next_links_lead_from_page_to_page(
     served: tuple[str, Path], page: Page
 ) -> None:
-    url, _out = served
-    page.goto(f"{url}/index.html")
+    url = visit(page, served, "index")
     page.get_by_role("link", name=re.compile("Chat example|01")).first.click()
     expect(page).to_have_url(f"{url}/01-chat-example.html", timeout=WAIT_MS)
     page.get_by_role("link", name="Index").first.click()
