@@ -53,7 +53,11 @@ What differs, and why:
   clients either way.
 - A plain python-socketio ``AsyncClient`` receives the offset as one more
   argument (as JavaScript listeners do, which ignore it); ``ChatClient`` takes it off.
-- State lives in this process only: a restart, or another node, recovers nothing.
+- This log lives in this process only: a restart, or another node, recovers
+  nothing. Nodes that share a Redis keep sessions and events there instead, as
+  socket.io's Redis Streams adapter does: ``Cluster.start_node(name,
+  recovery=...)`` or ``serve --redis URL --recovery SECONDS`` (see
+  ``chatlib.scale.shared_recovery``).
 """
 
 from __future__ import annotations
@@ -144,12 +148,22 @@ class _Emitted:
         return addressed and self.skipped.isdisjoint(session.rooms)
 
 
+def _nothing_to_resume() -> None:
+    """A log in memory pauses nothing while a session is put back."""
+
+
 @dataclass(slots=True)
 class Restored:
-    """A session given back to a reconnecting client, with the events it missed."""
+    """A session given back to a reconnecting client, with the events it missed.
+
+    ``resume`` is called once the socket is back in its rooms: a store shared
+    by several nodes pauses its node's delivery until then (see
+    ``chatlib.scale.shared_recovery``), so no event is both replayed and live.
+    """
 
     session: HeldSession
     missed: list[tuple[Any, ...]] = field(default_factory=list)
+    resume: Callable[[], None] = _nothing_to_resume
 
 
 class RecoveryLog:

@@ -14,6 +14,11 @@ usable in a lesson:
 - **Failures in the log.** A manager reports a lost queue with Python
   ``logging``, which no cell shows. The node's manager logs into the node's own
   server log instead (kind ``"error"``), next to its emits.
+
+``start_node(name, recovery=Recovery(...))`` turns connection state recovery
+on as for one server, with sessions and missed events kept in Redis, so a
+client that comes back through another node is recovered too (see
+``chatlib.scale.shared_recovery``). Give every node of a cluster the same one.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ import socketio
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .._engine.managers import close_queue, start_listening
+from .._engine.shared_recovery import RecoveringRedisManager
 from ..fanout import FanoutRedisManager
+from ..recovery import Recovery
 from ..server import EmbeddedServer
 from .localredis import LocalRedis
 
@@ -63,8 +70,17 @@ class Cluster:
         names = ", ".join(node.name for node in self.nodes) or "no nodes"
         return f"<Cluster of {names}>"
 
-    def new_manager(self, *, write_only: bool = False) -> AsyncPubSubManager:
-        """A manager on this cluster's queue and channel (``write_only`` for an emitter)."""
+    def new_manager(
+        self, *, write_only: bool = False, recovery: Recovery | None = None
+    ) -> AsyncPubSubManager:
+        """A manager on this cluster's queue and channel (``write_only`` for an emitter).
+
+        With ``recovery`` it keeps sessions and missed events in this cluster's Redis.
+        """
+        if recovery is not None:
+            if self._manager is not None or self.redis_url is None:
+                raise ValueError("recovery across nodes keeps its state in Redis: give a Redis")
+            return RecoveringRedisManager(self.redis_url, self.channel, recovery)
         if self._manager is not None:
             return self._manager(self.channel)
         if write_only:  # an emitter delivers to nobody itself
@@ -72,18 +88,26 @@ class Cluster:
         return FanoutRedisManager(self.redis_url, channel=self.channel)
 
     async def start_node(self, name: str, **server_options: Any) -> EmbeddedServer:
-        """Start a node called ``name`` on a free port, subscribed before it returns."""
-        manager = self.new_manager()
+        """Start a node called ``name`` on a free port, subscribed before it returns.
+
+        ``server_options`` go to ``EmbeddedServer``; ``recovery=Recovery(...)``
+        keeps what recovery needs in Redis, for every node.
+        """
+        manager = self.new_manager(recovery=server_options.get("recovery"))
         logger = node_logger(name)
         server_options.setdefault("logger", logger)
         server_options.setdefault("engineio_logger", logger)
         node = Node(name, client_manager=manager, **server_options)
         manager.logger = logger
+        if isinstance(manager, RecoveringRedisManager):
+            manager.store.logger = logger
         logger.handlers[0].node = node  # type: ignore[attr-defined]
         await node.start()
         start_listening(node.sio)
         self.nodes = [n for n in self.nodes if n.name != name and n.running] + [node]
         await self.wait_subscribed()
+        if isinstance(manager, RecoveringRedisManager):
+            await manager.mark_position()
         return node
 
     async def wait_subscribed(self, timeout: float = READY_TIMEOUT) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Self
 
 from ..clients import ChatClient
@@ -26,13 +26,18 @@ START_TIMEOUT = 15.0
 
 
 class ChatProcess:
-    """One chat server node in a separate process, on the cluster's Redis channel."""
+    """One chat server node in a separate process, on the cluster's Redis channel.
 
-    def __init__(self, name: str, cluster: Cluster) -> None:
+    ``options`` are more ``serve`` options, e.g. ``["--topics", "music,art"]``
+    or ``["--recovery", "30"]`` (recovered on whichever node a client comes back to).
+    """
+
+    def __init__(self, name: str, cluster: Cluster, options: Sequence[str] = ()) -> None:
         if cluster.redis_url is None:
             raise ValueError("chat processes share their clients through Redis")
         self.name = name
         self.cluster = cluster
+        self.options = list(options)
         self.url = ""
         self._process: asyncio.subprocess.Process | None = None
 
@@ -48,6 +53,7 @@ class ChatProcess:
         """Start the process and wait until it says where it listens."""
         command = [sys.executable, "-m", "chatlib", "serve", "--port", "0"]
         command += ["--redis", str(self.cluster.redis_url), "--channel", self.cluster.channel]
+        command += self.options
         self._process = await asyncio.create_subprocess_exec(
             *command,
             stdout=asyncio.subprocess.PIPE,
@@ -81,11 +87,13 @@ class ChatProcess:
             await process.wait()
 
 
-async def start_chat_processes(cluster: Cluster, names: Iterable[str]) -> list[ChatProcess]:
+async def start_chat_processes(
+    cluster: Cluster, names: Iterable[str], options: Sequence[str] = ()
+) -> list[ChatProcess]:
     """Start one ``ChatProcess`` per name, each subscribed to Redis before the next starts."""
     processes: list[ChatProcess] = []
     for name in names:
-        processes.append(await ChatProcess(name, cluster).start())
+        processes.append(await ChatProcess(name, cluster, options).start())
         await wait_for_subscribers(
             str(cluster.redis_url), cluster.channel, len(processes) + len(cluster.nodes), 5
         )

@@ -1,0 +1,406 @@
+"""Connection state recovery across nodes: sessions and missed events kept in a real Redis.
+
+Two kinds of test. With two ``python -m chatlib serve --redis … --recovery …``
+processes behind the shipped nginx config, the official client is moved from
+one node to the other (its address changes, and nginx's ``ip_hash`` follows
+the address). With two nodes in this process, a ``ChatClient`` is moved by
+hand, and the nodes' state and Redis itself are inspected: what is kept, for
+how long, how much, and that a session is given back once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from redis import asyncio as aioredis
+
+from chatlib import ChatClient, Recovery, stop_all, wait_until
+from chatlib.durable.faults import drop_connection
+from chatlib.scale.cluster import Cluster, wait_for_log
+from chatlib.scale.localredis import LocalRedis, free_port
+from chatlib.scale.processes import ChatProcess, start_chat_processes
+from chatlib.server import EmbeddedServer
+
+from .node_support import require_node_client, run_node
+from .support import require
+from .test_nginx import CONFIG, NGINX, Nginx, render
+
+WINDOW = 2.0
+FAST_RECONNECT = {"reconnection_delay": 0.05, "reconnection_delay_max": 0.1}
+SOURCE_ADDRESSES = [f"127.0.{third}.1" for third in range(16)]
+"""Loopback addresses a client may come from; ip_hash hashes the first three numbers."""
+
+
+# --- the official client, two processes, nginx -----------------------------------------------
+@pytest.fixture
+async def processes(redis: LocalRedis) -> AsyncIterator[list[ChatProcess]]:
+    cluster = Cluster(redis)  # a fresh channel, so fresh Redis keys, per test
+    options = ["--topics", "room1,room2", "--recovery", str(WINDOW)]
+    started = await start_chat_processes(cluster, ["node-a", "node-b"], options)
+    yield started
+    for process in started:
+        await process.stop()
+    client = aioredis.Redis.from_url(str(redis.url))
+    try:
+        await client.delete(*[key async for key in client.scan_iter(f"{cluster.channel}:*")])
+    except aioredis.ResponseError:  # nothing left to delete
+        pass
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def nginx(processes: list[ChatProcess], tmp_path: Path) -> AsyncIterator[Nginx]:
+    require(NGINX is not None, "nginx", "apt-get install nginx (.ci/run does it)")
+    port = free_port()
+    nodes = [_Port(int(p.url.rsplit(":", 1)[1])) for p in processes]
+    server = Nginx(render(CONFIG.read_text(), nodes, port), tmp_path, port)
+    try:
+        await server.ready()
+        yield server
+    finally:
+        server.stop()
+
+
+class _Port:
+    """What ``render`` reads of a node: its port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+
+async def node_reached_from(address: str, nginx: Nginx, processes: list[ChatProcess]) -> str:
+    """Which node nginx sends a client at ``address`` to, asked of the nodes themselves.
+
+    An Engine.IO session is opened through nginx from ``address``; then each
+    node is asked directly to close it (POST "1"): only the node that holds
+    the session answers 200, the other says "Invalid session" (400).
+    """
+    timeout = aiohttp.ClientTimeout(total=5)
+    connector = aiohttp.TCPConnector(local_addr=(address, 0))
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+        async with http.get(nginx.url + "/socket.io/?EIO=4&transport=polling") as answer:
+            sid = json.loads((await answer.text())[1:])["sid"]
+        for process in processes:
+            query = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+            async with http.post(process.url + query, data="1") as answer:
+                if answer.status == 200:
+                    return process.name
+    raise AssertionError(f"no node holds the session opened from {address}")
+
+
+async def addresses_to(nginx: Nginx, processes: list[ChatProcess]) -> dict[str, str]:
+    """One source address for each node: node name → address nginx sends to it."""
+    found: dict[str, str] = {}
+    for address in SOURCE_ADDRESSES:
+        found.setdefault(await node_reached_from(address, nginx, processes), address)
+        if len(found) == len(processes):
+            return found
+    raise AssertionError(f"ip_hash sent every address in {SOURCE_ADDRESSES} to {list(found)}")
+
+
+@pytest.mark.node
+async def test_the_official_client_moved_to_the_other_node_behind_nginx_is_recovered(
+    processes: list[ChatProcess], nginx: Nginx
+) -> None:
+    require_node_client()
+    to = await addresses_to(nginx, processes)
+    node_b = processes[1]
+    report = await run_node(
+        "recovery-nodes.mjs",
+        nginx.url,
+        node_b.url,
+        to["node-a"],
+        to["node-b"],
+        str(int(WINDOW * 1000)),
+        timeout=40,
+    )
+    assert report["joined"] == ["room1"]
+    assert report["rounds"] == [
+        {
+            "label": "moved",
+            "reason": "forced close",
+            "recovered": True,
+            "sameId": True,
+            "rooms": ["room1"],
+            "received": ["moved: to everyone", "moved: to room1", "moved: back"],
+        },
+        {
+            "label": "too late",
+            "reason": "forced close",
+            "recovered": False,
+            "sameId": False,
+            "rooms": [],
+            "received": ["too late: back"],
+        },
+    ]
+
+
+# --- two nodes in this process, a ChatClient, Redis inspected ---------------------------------
+@pytest.fixture
+async def cluster(redis: LocalRedis) -> AsyncIterator[Cluster]:
+    cluster = Cluster(redis)
+    yield cluster
+    await stop_all()
+    client = aioredis.Redis.from_url(str(redis.url))
+    try:
+        keys = [key async for key in client.scan_iter(f"{cluster.channel}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+async def recovering_node(cluster: Cluster, name: str, recovery: Recovery) -> EmbeddedServer:
+    """A node with a ``join`` handler that also writes the room into the session."""
+    node = await cluster.start_node(name, recovery=recovery)
+    sio = node.sio
+    node.connects = []  # type: ignore[attr-defined]  # (name, recovered) per connect call
+
+    @sio.event
+    async def connect(sid: str, environ: dict, auth: dict | None) -> None:
+        node.connects.append(((auth or {}).get("name"), sio.recovered(sid)))  # type: ignore[attr-defined]
+
+    @sio.on("join")
+    async def join(sid: str, room: str) -> str:
+        await sio.enter_room(sid, room)
+        async with sio.session(sid) as session:
+            session["joined"] = room
+        return room
+
+    return node
+
+
+async def two_nodes(cluster: Cluster, recovery: Recovery) -> tuple[EmbeddedServer, ...]:
+    return (
+        await recovering_node(cluster, "node-a", recovery),
+        await recovering_node(cluster, "node-b", recovery),
+    )
+
+
+async def joined_on(node: EmbeddedServer, name: str, room: str) -> ChatClient:
+    """A client of ``node`` in ``room`` that has received one event: it holds an offset."""
+    client = ChatClient(name, reconnection=False)
+    await client.connect(node.url)
+    assert await client.call("join", room, timeout=5) == room
+    await node.sio.emit("news", "before")
+    await wait_until(lambda: client.received("news") == ["before"], what="the first event")
+    return client
+
+
+async def lose(node: EmbeddedServer, client: ChatClient) -> None:
+    """Cut the client's connection; wait until the node has held its session in Redis."""
+    manager = node.sio.shared_recovery
+    assert manager is not None
+    held = manager.store.held_sessions
+    drop_connection(node, client)
+    await wait_until(lambda: manager.store.held_sessions == held + 1, what="the session held")
+    await wait_until(lambda: not client.connected, what=f"{client.name} noticing the cut")
+
+
+async def session_keys(cluster: Cluster, redis_url: str) -> list[str]:
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        pattern = f"{cluster.channel}:recovery:session:*"
+        return [key.decode() async for key in client.scan_iter(pattern)]
+    finally:
+        await client.aclose()
+
+
+async def until_no_session_key(cluster: Cluster, redis_url: str, timeout: float = 5.0) -> None:
+    """Wait (bounded) until Redis holds no session of ``cluster``: expired or claimed."""
+    async with asyncio.timeout(timeout):
+        while await session_keys(cluster, redis_url):
+            await asyncio.sleep(0.02)
+
+
+async def test_a_client_moved_to_the_other_node_gets_back_its_sid_rooms_session_and_events(
+    cluster: Cluster, redis: LocalRedis
+) -> None:
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=5))
+    alice = await joined_on(a, "alice", "room1")
+    sid = alice.get_sid()
+
+    await lose(a, alice)
+    assert len(await session_keys(cluster, str(redis.url))) == 1
+    await b.sio.emit("news", "to everyone")
+    await b.sio.emit("news", "to room1", to="room1")
+    await a.sio.emit("news", "to room2", to="room2")
+    await a.sio.emit("news", "to alice alone", to=sid)
+    await b.sio.emit("news", "to all but alice", skip_sid=sid)
+    await alice.connect(b.url)
+    await wait_until(lambda: len(alice.inbox) == 4, what="the replay")
+
+    assert (alice.recovered, alice.get_sid() == sid) == (True, True)
+    assert b.rooms_of(alice) == ["room1"]
+    assert await b.sio.get_session(sid) == {"joined": "room1"}
+    assert b.connects == [("alice", True)]  # type: ignore[attr-defined]
+    assert await session_keys(cluster, str(redis.url)) == []  # given back: gone from Redis
+
+    await a.sio.emit("news", "live, to room1", to="room1")  # from the node alice left
+    await wait_until(lambda: len(alice.inbox) == 5, what="the live event")
+    bob = ChatClient("bob")
+    await bob.connect(a.url)  # a barrier: every event emitted above has reached b by now
+    await a.sio.emit("news", "last")
+    await wait_until(lambda: len(alice.inbox) == 6, what="the last event")
+    assert alice.received("news") == [
+        "before",
+        "to everyone",
+        "to room1",
+        "to alice alone",
+        "live, to room1",
+        "last",
+    ]
+    assert a.errors == b.errors == []
+
+
+async def test_past_the_window_it_is_a_fresh_connection_and_nothing_is_replayed(
+    cluster: Cluster, redis: LocalRedis
+) -> None:
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=0.5))
+    alice = await joined_on(a, "alice", "room1")
+    sid = alice.get_sid()
+    await lose(a, alice)
+    await b.sio.emit("news", "while away", to="room1")
+    await until_no_session_key(cluster, str(redis.url))  # Redis let it expire
+
+    await alice.connect(b.url)
+    assert (alice.recovered, alice.get_sid() == sid) == (False, False)
+    assert b.rooms_of(alice) == []
+    await b.sio.emit("news", "after")
+    await wait_until(lambda: len(alice.inbox) == 2, what="the live event")
+    assert alice.received("news") == ["before", "after"]
+    assert b.connects == [("alice", False)]  # type: ignore[attr-defined]
+
+
+async def test_both_nodes_deliver_one_order_and_a_client_moved_mid_burst_loses_none(
+    cluster: Cluster,
+) -> None:
+    """Events emitted at once by two nodes reach every client in the stream's one order.
+
+    That order is what makes an offset mean "everything before it": the client
+    moved in the middle of the burst ends with exactly the list of the clients
+    that never moved, each event once.
+    """
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=10))
+    on_a, on_b = ChatClient("ann"), ChatClient("ben")
+    await on_a.connect(a.url)
+    await on_b.connect(b.url)
+    mover = await joined_on(a, "mover", "room1")
+    count = 150
+
+    async def burst(node: EmbeddedServer, label: str) -> None:
+        for number in range(count):
+            await node.sio.emit("news", f"{label}{number}")
+
+    bursts = asyncio.gather(burst(a, "a"), burst(b, "b"))
+    await wait_until(lambda: len(mover.inbox) >= 40, what="the burst under way")
+    await lose(a, mover)
+    await mover.connect(b.url)
+    await bursts
+    await a.sio.emit("news", "end")
+    for client in (on_a, on_b, mover):
+        await wait_until(lambda c=client: "end" in c.received("news"), what=f"{client.name} done")
+
+    assert mover.recovered is True
+    everything = on_a.received("news")
+    assert len(everything) == len(set(everything)) == 2 * count + 2  # "before" and "end"
+    assert on_b.received("news") == everything
+    assert mover.received("news") == everything
+    assert a.errors == b.errors == []
+
+
+async def test_a_session_is_given_back_once_even_when_both_nodes_ask(cluster: Cluster) -> None:
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=5))
+    alice = await joined_on(a, "alice", "room1")
+    sid = alice.get_sid()
+    await lose(a, alice)
+    [key] = await session_keys(cluster, str(cluster.redis_url))
+    client = aioredis.Redis.from_url(str(cluster.redis_url))
+    try:
+        [(last, _fields)] = await client.xrevrange(f"{cluster.channel}:recovery:events", count=1)
+    finally:
+        await client.aclose()
+    auth = {"pid": key.rsplit(":", 1)[1], "offset": last.decode()}  # what alice would send
+
+    managers = [node.sio.shared_recovery for node in (a, b)]
+    results = await asyncio.gather(*[m.restore("/", auth) for m in managers if m is not None])
+    given = [restored for restored in results if restored is not None]
+    assert len(given) == 1
+    assert (given[0].session.sid, given[0].session.rooms) == (sid, {sid, "room1"})
+    assert given[0].missed == []  # "before" was its last event
+    given[0].resume()
+    assert await session_keys(cluster, str(cluster.redis_url)) == []
+
+    garbage = [{"pid": auth["pid"]}, {"pid": 1, "offset": last}, {"pid": "x", "offset": "0-x"}]
+    for auth in garbage:
+        assert await managers[1].restore("/", auth) is None
+
+
+async def test_redis_keeps_at_most_the_cap_and_nothing_older_than_the_window(
+    cluster: Cluster,
+) -> None:
+    node = await recovering_node(cluster, "node-a", Recovery(max_disconnection=1, max_packets=20))
+    manager = node.sio.shared_recovery
+    assert manager is not None
+    store = manager.store
+    client = aioredis.Redis.from_url(str(cluster.redis_url))
+    try:
+        for number in range(50):
+            await node.sio.emit("news", number)
+        assert await store.kept_events() == 20
+        assert store.cap_reached == 50 + 1 - 20  # 1: the node's position mark, also kept
+        cap_lines = [line for line in node.log.lines("error") if "at most 20" in line]
+        assert len(cap_lines) == 1  # said once, not once per dropped event
+        assert 0 < await client.pttl(store.stream_key) <= 1000
+
+        alice = await joined_on(node, "alice", "room1")
+        await lose(node, alice)
+        [key] = await session_keys(cluster, str(cluster.redis_url))
+        assert 0 < await client.pttl(key) <= 1000
+
+        # Events older than the window go as new ones come: the first "old" leaves the
+        # stream while a new event is still added every 50 ms.
+        await node.sio.emit("news", "old")
+        [(old_id, _fields)] = await client.xrevrange(store.stream_key, count=1)
+        async with asyncio.timeout(5):
+            while (await client.xrange(store.stream_key, count=1))[0][0] <= old_id:
+                await node.sio.emit("news", "new")
+                await asyncio.sleep(0.05)
+        assert await store.kept_events() <= 20
+        assert await session_keys(cluster, str(cluster.redis_url)) == []  # expired as well
+    finally:
+        await client.aclose()
+
+
+async def test_session_data_that_is_not_json_is_not_kept_and_says_why(cluster: Cluster) -> None:
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=5))
+    alice = await joined_on(a, "alice", "room1")
+    sid = alice.get_sid()
+    async with a.sio.session(sid) as session:
+        session["opened"] = {1, 2}  # a set: not JSON
+    drop_connection(a, alice)
+    line = await wait_for_log(a, "is not JSON")
+    assert "not kept for another node" in line
+    await wait_until(lambda: not alice.connected, what="alice noticing the cut")
+    await alice.connect(b.url)
+    assert (alice.recovered, alice.get_sid() == sid) == (False, False)
+
+
+async def test_a_node_started_after_the_client_left_recovers_it_too(cluster: Cluster) -> None:
+    """Node b never heard what alice missed (it was not running): it replays it from Redis."""
+    recovery = Recovery(max_disconnection=5)
+    a = await recovering_node(cluster, "node-a", recovery)
+    alice = await joined_on(a, "alice", "room1")
+    await lose(a, alice)
+    await a.sio.emit("news", "while away", to="room1")
+    b = await recovering_node(cluster, "node-b", recovery)
+    await alice.connect(b.url)
+    await wait_until(lambda: len(alice.inbox) == 2, what="the replay")
+    assert alice.recovered is True
+    assert alice.received("news") == ["before", "while away"]
