@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,7 +22,9 @@ import pytest
 from redis import asyncio as aioredis
 
 from chatlib import ChatClient, Recovery, stop_all, wait_until
+from chatlib._engine.shared_recovery import RecoveringRedisManager
 from chatlib.durable.faults import drop_connection
+from chatlib.observed import ObservedServer
 from chatlib.scale.cluster import Cluster, wait_for_log
 from chatlib.scale.localredis import LocalRedis, free_port
 from chatlib.scale.processes import ChatProcess, start_chat_processes
@@ -105,8 +109,9 @@ async def addresses_to(nginx: Nginx, processes: list[ChatProcess]) -> dict[str, 
 
 
 @pytest.mark.node
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
 async def test_the_official_client_moved_to_the_other_node_behind_nginx_is_recovered(
-    processes: list[ChatProcess], nginx: Nginx
+    transport: str, processes: list[ChatProcess], nginx: Nginx
 ) -> None:
     require_node_client()
     to = await addresses_to(nginx, processes)
@@ -118,6 +123,7 @@ async def test_the_official_client_moved_to_the_other_node_behind_nginx_is_recov
         to["node-a"],
         to["node-b"],
         str(int(WINDOW * 1000)),
+        transport,
         timeout=40,
     )
     assert report["joined"] == ["room1"]
@@ -193,14 +199,19 @@ async def joined_on(node: EmbeddedServer, name: str, room: str) -> ChatClient:
     return client
 
 
-async def lose(node: EmbeddedServer, client: ChatClient) -> None:
-    """Cut the client's connection; wait until the node has held its session in Redis."""
-    manager = node.sio.shared_recovery
-    assert manager is not None
-    held = manager.store.held_sessions
+async def lose(node: EmbeddedServer, client: ChatClient, timeout: float = 5.0) -> None:
+    """Cut the client's connection; wait until the node has held its session in Redis.
+
+    The node forgets the client's name when its disconnect is handled, which
+    comes after the session has been written.
+    """
     drop_connection(node, client)
-    await wait_until(lambda: manager.store.held_sessions == held + 1, what="the session held")
-    await wait_until(lambda: not client.connected, what=f"{client.name} noticing the cut")
+    await wait_until(
+        lambda: node.sio.sid_of(client.name) is None, timeout=timeout, what="the session held"
+    )
+    await wait_until(
+        lambda: not client.connected, timeout=timeout, what=f"{client.name} noticing the cut"
+    )
 
 
 async def session_keys(cluster: Cluster, redis_url: str) -> list[str]:
@@ -404,3 +415,65 @@ async def test_a_node_started_after_the_client_left_recovers_it_too(cluster: Clu
     await wait_until(lambda: len(alice.inbox) == 2, what="the replay")
     assert alice.recovered is True
     assert alice.received("news") == ["before", "while away"]
+
+
+async def test_five_clients_moved_at_random_during_1000_broadcasts_lose_and_repeat_nothing(
+    cluster: Cluster,
+) -> None:
+    """Both nodes broadcast 1,000 events in turn; each of five clients is cut three times
+    at random and comes back to the other node each time. Every client ends with all 1,000,
+    in order, once."""
+    nodes = await two_nodes(cluster, Recovery(max_disconnection=30))
+    clients = [ChatClient(f"client{number}", reconnection=False) for number in range(5)]
+    on = {client.name: number % 2 for number, client in enumerate(clients)}
+    for client in clients:
+        await client.connect(nodes[on[client.name]].url)
+    await nodes[0].sio.emit("start", "go")  # each client holds an offset from here on
+    for client in clients:
+        await wait_until(lambda c=client: c.received("start") == ["go"], what="the start")
+    total, generator = 1000, random.Random(17)
+    recovered: list[bool] = []
+    cut_after: list[int] = []  # how many events the client held when it was cut
+
+    async def broadcast() -> None:
+        for number in range(total):
+            await nodes[number % 2].sio.emit("n", number)
+            if number % 20 == 0:
+                await asyncio.sleep(0.002)  # let the cuts and reconnections in
+
+    async def move_around(client: ChatClient, pauses: list[float]) -> None:
+        for pause in pauses:
+            await asyncio.sleep(pause)
+            cut_after.append(len(client.received("n")))
+            await lose(nodes[on[client.name]], client, timeout=20)
+            on[client.name] ^= 1
+            await client.connect(nodes[on[client.name]].url)
+            recovered.append(client.recovered)
+
+    moves = [[generator.uniform(0.01, 0.2) for _ in range(3)] for _ in clients]
+    await asyncio.gather(broadcast(), *map(move_around, clients, moves))
+    await nodes[1].sio.emit("end", "stop")
+    for client in clients:
+        await wait_until(lambda c=client: c.received("end") == ["stop"], timeout=20, what="the end")
+
+    print(f"cut after {sorted(cut_after)} of {total} events")
+    assert sum(0 < held < total for held in cut_after) >= 10  # cut in the middle, mostly
+    assert recovered == [True] * 15
+    for client in clients:
+        assert client.received("n") == list(range(total)), client.name
+    assert nodes[0].errors == nodes[1].errors == []
+
+
+async def test_an_emit_while_redis_is_unreachable_is_logged_and_the_server_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = f"redis://127.0.0.1:{free_port()}"  # nothing listens there
+    manager = RecoveringRedisManager(unreachable, "nowhere", Recovery())
+    sio = ObservedServer(async_mode="aiohttp", client_manager=manager, recovery=Recovery())
+    with caplog.at_level(logging.ERROR, logger="chatlib.recovery"):
+        await sio.emit("news", "lost")
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "cannot publish 'news' to Redis, not sent"
+    ]
+    assert sio.errors == []
+    await manager.aclose()

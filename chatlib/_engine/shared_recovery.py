@@ -23,6 +23,7 @@ import asyncio
 import base64
 from typing import Any
 
+from redis.exceptions import RedisError
 from socketio.packet import Packet
 
 from ..fanout import FanoutRedisManager
@@ -96,7 +97,10 @@ class RecoveringRedisManager(FanoutRedisManager):
             "skip_sid": skip_sid,
             "callback": None,
         }
-        await self.store.append_and_publish(self.json.dumps(message))
+        try:
+            await self.store.append_and_publish(self.json.dumps(message))
+        except (RedisError, OSError) as error:  # as python-socketio's own publish: log, go on
+            self.store.logger.error("cannot publish %r to Redis, not sent: %s", event, error)
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         offset = message.get(OFFSET_FIELD)

@@ -1,10 +1,12 @@
 // Connection state recovery across two chat nodes behind nginx, with the official client.
 //
 // Usage: node recovery-nodes.mjs <nginx url> <node B url> <address to A> <address to B> <window ms>
+//        <websocket|polling>
 // The nodes run `python -m chatlib serve --redis … --topics room1,room2 --recovery …`; nginx's
 // ip_hash sends a client to a node by its address, so the "subject" reaches node A through
 // nginx from <address to A>. Three "senders" talk to node B directly: one in no room (its
 // chat messages go to everyone), one in room1, one in room2.
+// The subject uses <transport> only; its requests leave from an address set on its HTTP agent.
 // Two rounds, each: the subject's transport is cut (socket.io.engine.close()), its address
 // changes (a phone moving from Wi-Fi to mobile data), the senders send, it reconnects
 // through nginx and so to the other node; then it sends "<label>: back" to its rooms.
@@ -12,12 +14,16 @@
 //   too late    B → A after the window
 // Reported per round: recovered, same id, its rooms as the server answers, and every chat
 // message received from the cut until its own "back" came round.
+import http from 'node:http';
 import { connected, finish, io, next, url } from './lib.mjs';
 
 const [nodeB, toA, toB] = process.argv.slice(3, 6);
 const windowMs = Number(process.argv[6]);
-const options = { transports: ['websocket'], reconnectionDelay: 400, randomizationFactor: 0 };
-const subject = io(url, { ...options, localAddress: toA });
+const transport = process.argv[7];
+const options = { transports: [transport], reconnectionDelay: 400, randomizationFactor: 0 };
+// Every HTTP request (and the WebSocket's) leaves from this address: what ip_hash looks at.
+const from = (address) => new http.Agent({ localAddress: address });
+const subject = io(url, { ...options, agent: from(toA) });
 const senders = {};
 for (const room of ['everyone', 'room1', 'room2']) {
   senders[room] = io(nodeB, { ...options, forceNew: true });
@@ -45,7 +51,7 @@ async function round(label, address) {
   const id = subject.id;
   received = [];
   const gone = next(subject, 'disconnect');
-  subject.io.opts.localAddress = address; // its next connection comes from another address
+  subject.io.opts.agent = from(address); // its next connection comes from another address
   subject.io.engine.close();
   const [reason] = await gone;
   for (const room of ['everyone', 'room1', 'room2']) {
