@@ -477,3 +477,27 @@ async def test_an_emit_while_redis_is_unreachable_is_logged_and_the_server_goes_
     ]
     assert sio.errors == []
     await manager.aclose()
+
+
+async def test_this_node_only_events_stay_on_their_node_and_replay_to_its_own_clients(
+    cluster: Cluster,
+) -> None:
+    """``ignore_queue=True`` is for one node's clients: a client lost from node a gets a's
+    such events again on node b, never b's; once on b, it gets b's live."""
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=5))
+    stays_on_a, stays_on_b = ChatClient("ann"), ChatClient("ben")
+    await stays_on_a.connect(a.url)
+    await stays_on_b.connect(b.url)
+    mover = await joined_on(a, "mover", "room1")
+    await lose(a, mover)
+    await a.sio.emit("news", "a only", ignore_queue=True)
+    await b.sio.emit("news", "b only", ignore_queue=True)
+    await mover.connect(b.url)
+    await b.sio.emit("news", "b only, live", ignore_queue=True)
+    await a.sio.emit("news", "everyone")
+    for client in (stays_on_a, stays_on_b, mover):
+        await wait_until(lambda c=client: "everyone" in c.received("news"), what=client.name)
+    assert mover.recovered is True
+    assert stays_on_a.received("news") == ["before", "a only", "everyone"]
+    assert stays_on_b.received("news") == ["before", "b only", "b only, live", "everyone"]
+    assert mover.received("news") == ["before", "a only", "b only, live", "everyone"]

@@ -30,6 +30,7 @@ from ..fanout import FanoutRedisManager
 from ..recovery import Recovery, Restored
 from ..scale.shared_recovery import (
     OFFSET_FIELD,
+    ONLY_FIELD,
     SharedRecoveryStore,
     missed_events,
     stream_position,
@@ -53,7 +54,7 @@ class RecoveringRedisManager(FanoutRedisManager):
     def __init__(self, url: str, channel: str, recovery: Recovery, **kwargs: Any) -> None:
         super().__init__(url, channel=channel, **kwargs)
         self.recovery = recovery
-        self.store = SharedRecoveryStore(url, channel, recovery)
+        self.store = SharedRecoveryStore(url, channel, recovery, host=self.host_id)
         self.delivered_up_to: tuple[int, int] = (0, 0)
         """The stream position of the last stamped event this node has delivered."""
         self._delivering = asyncio.Lock()
@@ -72,11 +73,13 @@ class RecoveringRedisManager(FanoutRedisManager):
     ) -> None:
         """Append the event to the stream and publish it; it is delivered when it comes back.
 
-        An event that wants an acknowledgement, or one for this node only
-        (``ignore_queue``), takes python-socketio's path and gets no offset (as
-        on Node, where neither is kept).
+        An event for this node's clients only (``ignore_queue``) goes the same
+        way, marked with this node's ``host_id``: the other nodes pass it by, and
+        it is replayed only to a session this node held. An event that wants an
+        acknowledgement takes python-socketio's path and gets no offset (as on
+        Node, where it is not kept).
         """
-        if callback is not None or kwargs.get("ignore_queue"):
+        if callback is not None:
             await super().emit(
                 event, data, namespace=namespace or "/", room=room, skip_sid=skip_sid,
                 callback=callback, to=to, **kwargs,
@@ -97,6 +100,8 @@ class RecoveringRedisManager(FanoutRedisManager):
             "skip_sid": skip_sid,
             "callback": None,
         }
+        if kwargs.get("ignore_queue"):
+            message[ONLY_FIELD] = self.host_id
         try:
             await self.store.append_and_publish(self.json.dumps(message))
         except (RedisError, OSError) as error:  # as python-socketio's own publish: log, go on
@@ -113,9 +118,11 @@ class RecoveringRedisManager(FanoutRedisManager):
             data[0] = [*data[0], offset]
         else:
             data.append(offset)
+        only = message.get(ONLY_FIELD)
         async with self._delivering:
             self.delivered_up_to = max(self.delivered_up_to, position)
-            await super()._handle_emit({**message, "data": data})
+            if only is None or only == self.host_id:
+                await super()._handle_emit({**message, "data": data})
         self._wake_caught_up()
 
     async def mark_position(self) -> None:

@@ -27,6 +27,31 @@ Every node of a cluster must have recovery on: an event a recovering node
 emits reaches plain python-socketio nodes too (its JSON only has one more
 field, which they ignore), but events they emit carry no offset and are not kept.
 
+What differs from socket.io's Redis Streams adapter, and why:
+
+- Pub/sub still carries everything between nodes (python-socketio's
+  ``AsyncRedisManager``); the stream only *keeps* the emits. Node's adapter
+  reads the stream itself (``XREAD``) instead of subscribing.
+- A node delivers its own emits when they come back from Redis, one round trip
+  later. Node hands them to its own clients at once, so two nodes emitting at
+  the same moment can give two clients two orders, and an offset then no longer
+  means "everything before it"; here every client sees the stream's order.
+- A node waits (at most ``CATCH_UP_TIMEOUT``) until it has delivered the event a
+  reconnecting client saw last, and pauses its delivery while it puts the socket
+  back, so no event is both replayed and delivered live. Each node also adds one
+  position mark to the stream when it starts.
+- Exact limits: at most ``max_packets`` events (Node: ``maxLen``, about 10,000,
+  trimmed approximately), none older than the window (Node keeps them until
+  ``maxLen`` pushes them out; its session key expires as here).
+- Session data must be JSON; a session whose data is not is logged and not kept.
+- "This node only" emits (``ignore_queue``) get an offset too, and are replayed
+  to a session that node held; Node's ``io.local.emit`` gets none.
+- python-socketio's write-only emitter (another process) publishes without
+  the script: its events reach clients without an offset and are not replayed.
+- A node's ``stop()`` tells its clients to leave for good, so nothing is kept;
+  Node's ``io.close()`` keeps its sockets' sessions ('server shutting down'),
+  and they are recovered on another node. A killed process keeps nothing in both.
+
 The hooks into python-socketio's pub/sub manager live in
 ``chatlib._engine.shared_recovery``; this module touches no private name.
 """
@@ -49,6 +74,8 @@ from ..recovery import HeldSession, Recovery, RecoveryLog
 
 OFFSET_FIELD = "offset"
 """The field the script adds to a published emit message: that event's stream id."""
+ONLY_FIELD = "only"
+"""The node (its ``host_id``) an emit made with ``ignore_queue`` is for; absent: every node."""
 
 _STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
 
@@ -83,15 +110,24 @@ class Claimed:
     session: HeldSession
     after: list[tuple[tuple[int, int], str, dict[str, Any]]]
     """``(position, offset, message)`` in stream order."""
+    host: str = ""
+    """The node that held the session (its clients got that node's "this node only" events)."""
 
 
 class SharedRecoveryStore:
     """The Redis side of recovery for every node on ``channel``: one per node."""
 
     def __init__(
-        self, url: str, channel: str, recovery: Recovery, logger: logging.Logger | None = None
+        self,
+        url: str,
+        channel: str,
+        recovery: Recovery,
+        logger: logging.Logger | None = None,
+        host: str = "",
     ) -> None:
         self.recovery = recovery
+        self.host = host
+        """This node's ``host_id``: its sessions get only its own "this node only" events."""
         self.channel = channel
         self.stream_key = f"{channel}:recovery:events"
         self.session_prefix = f"{channel}:recovery:session:"
@@ -153,6 +189,7 @@ class SharedRecoveryStore:
                     "namespace": session.namespace,
                     "rooms": sorted(session.rooms),
                     "data": session.data,
+                    "host": self.host,
                 }
             )
         except (TypeError, ValueError) as error:
@@ -211,13 +248,14 @@ class SharedRecoveryStore:
             return None
         if session.namespace != namespace:
             return None
+        host = state.get("host") if isinstance(state.get("host"), str) else ""
         events = []
         for raw_id, fields in after:
             entry_id = raw_id.decode()
             position = stream_position(entry_id)
             if position is not None:
                 events.append((position, entry_id, json.loads(fields[b"m"])))
-        return Claimed(session, events)
+        return Claimed(session, events, host)
 
     async def aclose(self) -> None:
         await self._redis.aclose()
@@ -236,6 +274,9 @@ def missed_events(claimed: Claimed, up_to: tuple[int, int]) -> list[tuple[Any, .
         if position > up_to or message.get("method") != "emit":
             continue
         if message.get("namespace", "/") != session.namespace:
+            continue
+        only = message.get(ONLY_FIELD)
+        if only is not None and only != claimed.host:
             continue
         rooms = frozenset(_as_names(message.get("room")))
         skipped = frozenset(_as_names(message.get("skip_sid")))
