@@ -25,7 +25,7 @@ from chatlib import ChatClient, Recovery, stop_all, wait_until
 from chatlib._engine.shared_recovery import RecoveringRedisManager
 from chatlib.durable.faults import drop_connection
 from chatlib.observed import ObservedServer
-from chatlib.scale.cluster import Cluster, wait_for_log
+from chatlib.scale.cluster import Cluster, run_emitter, wait_for_log
 from chatlib.scale.localredis import LocalRedis, free_port
 from chatlib.scale.processes import ChatProcess, start_chat_processes
 from chatlib.server import EmbeddedServer
@@ -501,3 +501,23 @@ async def test_this_node_only_events_stay_on_their_node_and_replay_to_its_own_cl
     assert stays_on_a.received("news") == ["before", "a only", "everyone"]
     assert stays_on_b.received("news") == ["before", "b only", "b only, live", "everyone"]
     assert mover.received("news") == ["before", "a only", "b only, live", "everyone"]
+
+
+async def test_an_emitter_process_keeps_its_events_for_clients_that_come_back(
+    cluster: Cluster,
+) -> None:
+    """A background job's event (``python -m chatlib.scale.emitter``) carries an offset too."""
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=10))
+    stays = ChatClient("ann")
+    await stays.connect(b.url)
+    mover = await joined_on(a, "mover", "room1")
+    await lose(a, mover)
+    printed = await run_emitter(cluster, "news", "from the job", to="room1")
+    assert printed == "emitted 'news' to room1 from a separate process"
+    await mover.connect(b.url)
+    await run_emitter(cluster, "news", "from the job, live")
+    await wait_until(lambda: len(mover.inbox) == 3, what="the replay and the live event")
+    assert mover.recovered is True
+    assert mover.received("news") == ["before", "from the job", "from the job, live"]
+    await wait_until(lambda: len(stays.inbox) == 2, what="ann's events")
+    assert stays.received("news") == ["before", "from the job, live"]  # not in room1

@@ -65,6 +65,8 @@ class Cluster:
         self.channel = channel or f"chatlib-{uuid.uuid4().hex[:12]}"
         self._manager = manager
         self.nodes: list[EmbeddedServer] = []
+        self.recovery: Recovery | None = None
+        """The nodes' recovery, once a node started with one: the emitter keeps events for it."""
 
     def __repr__(self) -> str:
         names = ", ".join(node.name for node in self.nodes) or "no nodes"
@@ -93,7 +95,10 @@ class Cluster:
         ``server_options`` go to ``EmbeddedServer``; ``recovery=Recovery(...)``
         keeps what recovery needs in Redis, for every node.
         """
-        manager = self.new_manager(recovery=server_options.get("recovery"))
+        recovery = server_options.get("recovery")
+        manager = self.new_manager(recovery=recovery)
+        if recovery is not None:
+            self.recovery = recovery
         logger = node_logger(name)
         server_options.setdefault("logger", logger)
         server_options.setdefault("engineio_logger", logger)
@@ -221,6 +226,9 @@ async def _emitter_process(cluster: Cluster, arguments: list[str]) -> str:
     if cluster.redis_url is None:
         raise ValueError("the emitter process speaks to Redis; this cluster has no Redis")
     command = [sys.executable, "-m", "chatlib.scale.emitter", cluster.redis_url, cluster.channel]
+    if cluster.recovery is not None:  # after EVENT DATA: argparse reads those first
+        window, cap = cluster.recovery.max_disconnection, cluster.recovery.max_packets
+        arguments = [*arguments, "--recovery", str(window), "--recovery-max", str(cap)]
     process = await asyncio.create_subprocess_exec(
         *command, *arguments, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )

@@ -46,8 +46,10 @@ What differs from socket.io's Redis Streams adapter, and why:
 - Session data must be JSON; a session whose data is not is logged and not kept.
 - "This node only" emits (``ignore_queue``) get an offset too, and are replayed
   to a session that node held; Node's ``io.local.emit`` gets none.
-- python-socketio's write-only emitter (another process) publishes without
-  the script: its events reach clients without an offset and are not replayed.
+- python-socketio's own write-only ``AsyncRedisManager`` publishes without the
+  script: its events reach clients without an offset and are not replayed.
+  ``python -m chatlib.scale.emitter --recovery SECONDS`` (what ``run_emitter``
+  runs for a cluster with recovery) writes the stream, as socket.io's emitter does.
 - A node's ``stop()`` tells its clients to leave for good, so nothing is kept;
   Node's ``io.close()`` keeps its sockets' sessions ('server shutting down'),
   and they are recovered on another node. A killed process keeps nothing in both.
