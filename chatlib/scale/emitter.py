@@ -46,14 +46,26 @@ async def close_manager(manager: AsyncPubSubManager) -> None:
 
 
 async def emit_once(
+    url: str, channel: str, event: str, data: str, to: str | None, namespace: str
+) -> None:
+    manager = socketio.AsyncRedisManager(url, channel=channel, write_only=True)
+    try:
+        await manager.emit(event, data, room=to, namespace=namespace)
+    finally:
+        if manager.redis is not None:
+            await manager.redis.aclose()
+
+
+async def emit_once_kept(
     url: str,
     channel: str,
     event: str,
     data: str,
     to: str | None,
     namespace: str,
-    recovery: Recovery | None = None,
+    recovery: Recovery,
 ) -> None:
+    """``emit_once`` for nodes that recover connections: the event is kept in their stream."""
     manager = write_only_manager(url, channel, recovery)
     try:
         await manager.emit(event, data, room=to, namespace=namespace)
@@ -115,9 +127,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.event is None or args.data is None:
         parser.error("give EVENT and DATA, or --code")
-    asyncio.run(
-        emit_once(args.url, args.channel, args.event, args.data, args.to, args.namespace, recovery)
-    )
+    if recovery is None:
+        asyncio.run(
+            emit_once(args.url, args.channel, args.event, args.data, args.to, args.namespace)
+        )
+    else:
+        where = (args.url, args.channel)
+        asyncio.run(
+            emit_once_kept(*where, args.event, args.data, args.to, args.namespace, recovery)
+        )
     print(f"emitted {args.event!r} to {args.to or 'everyone'} from a separate process")
 
 
