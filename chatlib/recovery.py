@@ -44,7 +44,8 @@ What differs, and why:
   Socket.IO DISCONNECT packet instead, which python-socketio reports with that
   same reason. The server's ``disconnect()`` and its shutdown keep nothing;
   Node keeps sockets closed by ``io.close()`` ('server shutting down'), which
-  only matters to an adapter that outlives the process.
+  only matters to an adapter that outlives the process: a cluster node that
+  keeps sessions in Redis does the same (``chatlib.scale.cluster.Node.stop``).
 - A session is given back once; Node leaves it in place, so the same pid could
   be restored twice. A refused recovery therefore loses its session.
 - Old events and sessions go as new events come (Node sweeps once a minute), and

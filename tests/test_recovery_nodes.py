@@ -124,6 +124,7 @@ async def test_the_official_client_moved_to_the_other_node_behind_nginx_is_recov
         to["node-b"],
         str(int(WINDOW * 1000)),
         transport,
+        str(processes[0].pid),
         timeout=40,
     )
     assert report["joined"] == ["room1"]
@@ -144,7 +145,17 @@ async def test_the_official_client_moved_to_the_other_node_behind_nginx_is_recov
             "rooms": [],
             "received": ["too late: back"],
         },
+        {
+            "label": "A stopped",  # its connections cut: a pending poll fails, a WebSocket closes
+            "reason": "transport close" if transport == "websocket" else "transport error",
+            "recovered": True,
+            "sameId": True,
+            "rooms": [],
+            "received": ["A stopped: to everyone", "A stopped: back"],
+        },
     ]
+    # Node A really went (after Ctrl+C): the subject came back through node B.
+    await wait_until(lambda: not processes[0].running, timeout=15, what="node A ending")
 
 
 # --- two nodes in this process, a ChatClient, Redis inspected ---------------------------------
@@ -521,3 +532,19 @@ async def test_an_emitter_process_keeps_its_events_for_clients_that_come_back(
     assert mover.received("news") == ["before", "from the job", "from the job, live"]
     await wait_until(lambda: len(stays.inbox) == 2, what="ann's events")
     assert stays.received("news") == ["before", "from the job, live"]  # not in room1
+
+
+async def test_a_node_that_stops_hands_its_clients_over_to_the_other(cluster: Cluster) -> None:
+    """``stop()`` on a recovering node keeps its clients' sessions, as ``io.close()`` does."""
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=5))
+    alice = await joined_on(a, "alice", "room1")
+    sid = alice.get_sid()
+    await a.stop()
+    assert "1 session(s) kept in Redis, for another node" in a.log.lines("server")
+    await wait_until(lambda: not alice.connected, what="alice losing node a")
+    await b.sio.emit("news", "after a stopped", to="room1")
+    await alice.connect(b.url)
+    await wait_until(lambda: len(alice.inbox) == 2, what="the replay")
+    assert (alice.recovered, alice.get_sid() == sid) == (True, True)
+    assert b.rooms_of(alice) == ["room1"]
+    assert alice.received("news") == ["before", "after a stopped"]

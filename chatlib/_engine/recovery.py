@@ -68,6 +68,25 @@ class RecoveringServer(EngineServer):
         """Whether the connection ``sid`` is one that was put back after a loss."""
         return (namespace or "/", sid) in self._recovered
 
+    async def keep_sessions(self) -> int:
+        """Hold every connected socket's session, as if its connection had been lost.
+
+        For a server about to stop whose clients will come back through another
+        node (the sessions must be kept in Redis for that): socket.io's
+        ``io.close()`` keeps them the same way. Returns how many were kept.
+        """
+        kept = 0
+        for (namespace, sid), pid in list(self._pids.items()):
+            eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+            socket = self.eio.sockets.get(eio_sid) if eio_sid else None
+            if socket is None or not self.manager.is_connected(sid, namespace):
+                continue
+            del self._pids[(namespace, sid)]  # its coming disconnect then holds nothing twice
+            rooms = frozenset(self.rooms(sid, namespace))
+            data = socket.session.get(namespace, {})
+            kept += await self._hold(HeldSession(pid, sid, namespace, rooms, data, 0))
+        return kept
+
     # --- emits get offsets ---------------------------------------------------
     async def emit(self, event: str, data: Any = None, **options: Any) -> None:
         """Emit; with recovery on, an event without an acknowledgement carries its offset.

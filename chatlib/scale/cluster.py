@@ -146,14 +146,40 @@ class Node(EmbeddedServer):
     web server; without this, every re-run cell would leave one more listener.
     It also drops long-polling sessions first: closing one waits until its
     client fetches the goodbye, and a client that went away never will.
+
+    A node whose recovery keeps sessions in Redis hands its clients over
+    instead of saying goodbye: it stops accepting connections, keeps every
+    client's session as if its connection had been lost, and cuts the
+    connections, so the clients come back through another node and are
+    recovered there (socket.io's ``io.close()`` does the same). ``crash=True``
+    keeps nothing, as a killed process.
     """
 
+    _handing_over = False
+
     async def stop(self, *, crash: bool = False) -> None:
+        self._handing_over = not crash and self.running and self.sio.shared_recovery is not None
+        if self._handing_over:
+            await self._stop_listening()
+            kept = await self.sio.keep_sessions()
+            self.log.add("server", f"{kept} session(s) kept in Redis, for another node")
         for socket in list(self.sio.eio.sockets.values()):
             if not socket.upgraded:  # still on long-polling
                 await socket.close(wait=False, abort=True)
         await super().stop(crash=crash)
         await close_queue(self.sio.manager)
+
+    async def _stop_listening(self) -> None:
+        """Accept no new connection: a client that comes back must reach another node."""
+        if self._runner is not None:
+            for site in list(self._runner.sites):
+                await site.stop()
+
+    async def _say_goodbye(self) -> None:
+        if self._handing_over:
+            self._cut_connections()
+        else:
+            await super()._say_goodbye()
 
 
 async def wait_for_subscribers(url: str, channel: str, count: int, timeout: float) -> None:

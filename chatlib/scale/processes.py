@@ -49,6 +49,11 @@ class ChatProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
 
+    @property
+    def pid(self) -> int | None:
+        """The process id, e.g. to send it Ctrl+C (SIGINT): it then stops cleanly."""
+        return self._process.pid if self._process is not None else None
+
     async def start(self) -> Self:
         """Start the process and wait until it says where it listens."""
         command = [sys.executable, "-m", "chatlib", "serve", "--port", "0"]

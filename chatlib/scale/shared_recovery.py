@@ -50,9 +50,10 @@ What differs from socket.io's Redis Streams adapter, and why:
   script: its events reach clients without an offset and are not replayed.
   ``python -m chatlib.scale.emitter --recovery SECONDS`` (what ``run_emitter``
   runs for a cluster with recovery) writes the stream, as socket.io's emitter does.
-- A node's ``stop()`` tells its clients to leave for good, so nothing is kept;
-  Node's ``io.close()`` keeps its sockets' sessions ('server shutting down'),
-  and they are recovered on another node. A killed process keeps nothing in both.
+- A node's ``stop()`` (``serve``: Ctrl+C) keeps its clients' sessions and cuts
+  their connections, as Node's ``io.close()`` does ('server shutting down'), so
+  they are recovered on another node. A killed process keeps nothing, in both;
+  ``serve`` does not catch SIGTERM, so that is what SIGTERM does to it.
 
 The hooks into python-socketio's pub/sub manager live in
 ``chatlib._engine.shared_recovery``; this module touches no private name.

@@ -1,7 +1,7 @@
 // Connection state recovery across two chat nodes behind nginx, with the official client.
 //
 // Usage: node recovery-nodes.mjs <nginx url> <node B url> <address to A> <address to B> <window ms>
-//        <websocket|polling>
+//        <websocket|polling> <process id of node A>
 // The nodes run `python -m chatlib serve --redis … --topics room1,room2 --recovery …`; nginx's
 // ip_hash sends a client to a node by its address, so the "subject" reaches node A through
 // nginx from <address to A>. Three "senders" talk to node B directly: one in no room (its
@@ -12,6 +12,8 @@
 // through nginx and so to the other node; then it sends "<label>: back" to its rooms.
 //   moved       A → B within the window: its session and what it missed come from Redis
 //   too late    B → A after the window
+//   A stopped   node A gets Ctrl+C (SIGINT) and hands its clients over: the subject keeps its
+//               address, and nginx, finding A gone, sends it to B
 // Reported per round: recovered, same id, its rooms as the server answers, and every chat
 // message received from the cut until its own "back" came round.
 import http from 'node:http';
@@ -20,6 +22,7 @@ import { connected, finish, io, next, url } from './lib.mjs';
 const [nodeB, toA, toB] = process.argv.slice(3, 6);
 const windowMs = Number(process.argv[6]);
 const transport = process.argv[7];
+const nodeAProcess = Number(process.argv[8]);
 const options = { transports: [transport], reconnectionDelay: 400, randomizationFactor: 0 };
 // Every HTTP request (and the WebSocket's) leaves from this address: what ip_hash looks at.
 const from = (address) => new http.Agent({ localAddress: address });
@@ -47,12 +50,11 @@ const welcome = arrival('welcome');
 await senders.everyone.emitWithAck('chat message', 'welcome');
 await welcome; // the subject holds an offset now
 
-async function round(label, address) {
+async function round(label, leave) {
   const id = subject.id;
   received = [];
   const gone = next(subject, 'disconnect');
-  subject.io.opts.agent = from(address); // its next connection comes from another address
-  subject.io.engine.close();
+  leave();
   const [reason] = await gone;
   for (const room of ['everyone', 'room1', 'room2']) {
     await senders[room].emitWithAck('chat message', `${label}: to ${room}`);
@@ -65,8 +67,17 @@ async function round(label, address) {
   return { label, reason, recovered, sameId: subject.id === id, rooms, received };
 }
 
+function moveTo(address) {
+  return () => {
+    subject.io.opts.agent = from(address); // its next connection comes from another address
+    subject.io.engine.close();
+  };
+}
+
 const rounds = [];
-rounds.push(await round('moved', toB));
+rounds.push(await round('moved', moveTo(toB)));
 subject.io.reconnectionDelay(windowMs + 600);
-rounds.push(await round('too late', toA));
+rounds.push(await round('too late', moveTo(toA)));
+subject.io.reconnectionDelay(400);
+rounds.push(await round('A stopped', () => process.kill(nodeAProcess, 'SIGINT')));
 await finish({ joined: joined.rooms, rounds }, subject, ...Object.values(senders));
