@@ -25,6 +25,7 @@ from chatlib import ChatClient, Recovery, stop_all, wait_until
 from chatlib._engine.shared_recovery import RecoveringRedisManager
 from chatlib.durable.faults import drop_connection
 from chatlib.observed import ObservedServer
+from chatlib.recovery import HeldSession
 from chatlib.scale.cluster import Cluster, run_emitter, wait_for_log
 from chatlib.scale.localredis import LocalRedis, free_port
 from chatlib.scale.processes import ChatProcess, start_chat_processes
@@ -475,16 +476,23 @@ async def test_five_clients_moved_at_random_during_1000_broadcasts_lose_and_repe
     assert nodes[0].errors == nodes[1].errors == []
 
 
-async def test_an_emit_while_redis_is_unreachable_is_logged_and_the_server_goes_on(
+async def test_while_redis_is_unreachable_each_step_says_so_in_one_line_and_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     unreachable = f"redis://127.0.0.1:{free_port()}"  # nothing listens there
     manager = RecoveringRedisManager(unreachable, "nowhere", Recovery())
     sio = ObservedServer(async_mode="aiohttp", client_manager=manager, recovery=Recovery())
+    session = HeldSession("pid", "sid", "/", frozenset({"sid"}), {}, 0)
     with caplog.at_level(logging.ERROR, logger="chatlib.recovery"):
         await sio.emit("news", "lost")
+        assert await manager.store.hold(session) is False
+        assert await manager.store.claim("/", "pid", "1-0") is None
+        await manager.store.forget("pid")
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [
-        "cannot publish 'news' to Redis, not sent"
+        "cannot publish 'news' to Redis, not sent",
+        "cannot keep the session of sid in Redis",
+        "cannot read a session from Redis, so not recovered",
+        "cannot drop a session from Redis",
     ]
     assert sio.errors == []
     await manager.aclose()

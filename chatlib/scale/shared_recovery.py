@@ -71,6 +71,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 from socketio.packet import Packet
 
 from ..recovery import HeldSession, Recovery, RecoveryLog
@@ -205,8 +206,13 @@ class SharedRecoveryStore:
             return False
         now = time.monotonic()
         self._held_here[session.pid] = now
-        async with self._writing:  # a forget() called meanwhile runs after this SET
-            await self._redis.set(self._session_key(session.pid), encoded, px=self.window_ms)
+        try:
+            async with self._writing:  # a forget() called meanwhile runs after this SET
+                await self._redis.set(self._session_key(session.pid), encoded, px=self.window_ms)
+        except (RedisError, OSError) as error:
+            self._held_here.pop(session.pid, None)
+            self.logger.error("cannot keep the session of %s in Redis: %s", session.sid, error)
+            return False
         if len(self._held_here) > 64:
             oldest = now - self.recovery.max_disconnection
             self._held_here = {p: t for p, t in self._held_here.items() if t >= oldest}
@@ -224,8 +230,11 @@ class SharedRecoveryStore:
     async def forget(self, pid: str) -> None:
         """Drop a held session (its client left on purpose after all)."""
         self._held_here.pop(pid, None)
-        async with self._writing:
-            await self._redis.delete(self._session_key(pid))
+        try:
+            async with self._writing:
+                await self._redis.delete(self._session_key(pid))
+        except (RedisError, OSError) as error:  # it expires with the window anyway
+            self.logger.error("cannot drop a session from Redis: %s", error)
 
     async def claim(self, namespace: str, pid: str, offset: str) -> Claimed | None:
         """Take the session ``pid`` out of Redis, with the events kept after ``offset``.
@@ -235,11 +244,15 @@ class SharedRecoveryStore:
         The session is gone from Redis either way: it is given back once.
         """
         self._held_here.pop(pid, None)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.getdel(self._session_key(pid))
-            pipe.xrange(self.stream_key, min=offset, max=offset)
-            pipe.xrange(self.stream_key, min="(" + offset, max="+")
-            encoded, found, after = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.getdel(self._session_key(pid))
+                pipe.xrange(self.stream_key, min=offset, max=offset)
+                pipe.xrange(self.stream_key, min="(" + offset, max="+")
+                encoded, found, after = await pipe.execute()
+        except (RedisError, OSError) as error:
+            self.logger.error("cannot read a session from Redis, so not recovered: %s", error)
+            return None
         if encoded is None or not found:
             return None
         try:
@@ -256,8 +269,12 @@ class SharedRecoveryStore:
         for raw_id, fields in after:
             entry_id = raw_id.decode()
             position = stream_position(entry_id)
-            if position is not None:
-                events.append((position, entry_id, json.loads(fields[b"m"])))
+            try:
+                message = json.loads(fields[b"m"])
+            except (KeyError, ValueError):  # not written by a node: not an event
+                continue
+            if position is not None and isinstance(message, dict):
+                events.append((position, entry_id, message))
         return Claimed(session, events, host)
 
     async def aclose(self) -> None:
