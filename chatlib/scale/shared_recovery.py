@@ -49,7 +49,7 @@ What differs from socket.io's Redis Streams adapter, and why:
 - python-socketio's own write-only ``AsyncRedisManager`` publishes without the
   script: its events reach clients without an offset and are not replayed.
   ``python -m chatlib.scale.emitter --recovery SECONDS`` (what ``run_emitter``
-  runs for a cluster with recovery) writes the stream, as socket.io's emitter does.
+  runs for a cluster with recovery) writes the stream, so its events are kept too.
 - A node's ``stop()`` (``serve``: Ctrl+C) keeps its clients' sessions and cuts
   their connections, as Node's ``io.close()`` does ('server shutting down'), so
   they are recovered on another node. A killed process keeps nothing, in both;
