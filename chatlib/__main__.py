@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         metavar="SECONDS",
         help="connection state recovery: a client whose connection drops gets its rooms and "
-        "the messages it missed back if it returns within SECONDS (not with --db or --redis)",
+        "the messages it missed back if it returns within SECONDS (not with --db; with --redis "
+        "they are kept in Redis, and it may come back through any node)",
     )
     kept = run.add_mutually_exclusive_group()
     kept.add_argument(
@@ -176,10 +177,10 @@ def main(argv: list[str] | None = None) -> None:
         _check_db_path(run, args.db)
     options: dict[str, Any] = dict(ping_options(args))
     if args.recovery is not None:
-        if args.db is not None or args.redis:
+        if args.db is not None:
             run.error(
-                "--recovery keeps what a client missed in this process's memory: "
-                "it cannot be combined with --db or --redis"
+                "--recovery and --db cannot be combined: the durable chat replays from its "
+                "database instead"
             )
         if args.recovery <= 0:
             run.error("--recovery must be a positive number of seconds")

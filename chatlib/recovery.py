@@ -44,7 +44,8 @@ What differs, and why:
   Socket.IO DISCONNECT packet instead, which python-socketio reports with that
   same reason. The server's ``disconnect()`` and its shutdown keep nothing;
   Node keeps sockets closed by ``io.close()`` ('server shutting down'), which
-  only matters to an adapter that outlives the process.
+  only matters to an adapter that outlives the process: a cluster node that
+  keeps sessions in Redis does the same (``chatlib.scale.cluster.Node.stop``).
 - A session is given back once; Node leaves it in place, so the same pid could
   be restored twice. A refused recovery therefore loses its session.
 - Old events and sessions go as new events come (Node sweeps once a minute), and
@@ -53,7 +54,11 @@ What differs, and why:
   clients either way.
 - A plain python-socketio ``AsyncClient`` receives the offset as one more
   argument (as JavaScript listeners do, which ignore it); ``ChatClient`` takes it off.
-- State lives in this process only: a restart, or another node, recovers nothing.
+- This log lives in this process only: a restart, or another node, recovers
+  nothing. Nodes that share a Redis keep sessions and events there instead, as
+  socket.io's Redis Streams adapter does: ``Cluster.start_node(name,
+  recovery=...)`` or ``serve --redis URL --recovery SECONDS`` (see
+  ``chatlib.scale.shared_recovery``).
 """
 
 from __future__ import annotations
@@ -144,12 +149,22 @@ class _Emitted:
         return addressed and self.skipped.isdisjoint(session.rooms)
 
 
+def _nothing_to_resume() -> None:
+    """A log in memory pauses nothing while a session is put back."""
+
+
 @dataclass(slots=True)
 class Restored:
-    """A session given back to a reconnecting client, with the events it missed."""
+    """A session given back to a reconnecting client, with the events it missed.
+
+    ``resume`` is called once the socket is back in its rooms: a store shared
+    by several nodes pauses its node's delivery until then (see
+    ``chatlib.scale.shared_recovery``), so no event is both replayed and live.
+    """
 
     session: HeldSession
     missed: list[tuple[Any, ...]] = field(default_factory=list)
+    resume: Callable[[], None] = _nothing_to_resume
 
 
 class RecoveryLog:

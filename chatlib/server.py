@@ -128,18 +128,27 @@ class EmbeddedServer:
         if self._runner is None:
             return
         if crash:
-            for connection in self._runner.server.connections if self._runner.server else []:
-                if connection.transport is not None:
-                    connection.transport.abort()
+            self._cut_connections()
         else:
-            await disconnect_clients(self.url)
-            await self._disconnect_remote_clients()
-            await self._drop_engine_sockets()
+            await self._say_goodbye()
         runner, self._runner = self._runner, None
         await runner.cleanup()
         if _running.get(self.name) is self:
             del _running[self.name]
         self.log.add("server", f"server {self.name!r} {'crashed' if crash else 'stopped'}")
+
+    def _cut_connections(self) -> None:
+        """Abort every TCP connection, as a dying process would: clients will try again."""
+        server = self._runner.server if self._runner is not None else None
+        for connection in server.connections if server is not None else []:
+            if connection.transport is not None:
+                connection.transport.abort()
+
+    async def _say_goodbye(self) -> None:
+        """Tell every client the server is leaving, so that none tries to come back."""
+        await disconnect_clients(self.url)
+        await self._disconnect_remote_clients()
+        await self._drop_engine_sockets()
 
     async def _disconnect_remote_clients(self) -> None:
         """Send each socket a Socket.IO DISCONNECT; wait (bounded) for them to hang up."""

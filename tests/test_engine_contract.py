@@ -10,6 +10,7 @@ The ranges are in ``chatlib/_engine/versions.py``.
 import asyncio
 import contextlib
 import inspect
+import json
 import uuid
 import warnings
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from aiohttp import web
 from engineio import async_socket as engineio_async_socket
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from redis import asyncio as redis_client
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from chatlib._engine import frames, managers, versions
 from chatlib._engine.client import EngineClient
@@ -61,6 +63,8 @@ SIGNATURES = [
     ("python-socketio", socketio.AsyncClient, "_handle_connect", "namespace, data"),
     ("python-socketio", socketio.AsyncClient, "_handle_error", "namespace, data"),
     ("python-socketio", socketio.AsyncClient, "_trigger_event", "event, namespace, *args"),
+    # recovery across nodes (chatlib/_engine/shared_recovery.py)
+    ("python-socketio", AsyncPubSubManager, "_handle_emit", "message"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "_websocket_handler", "ws"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "poll", ""),
     ("python-engineio", engineio_async_socket.AsyncSocket, "send", "pkt"),
@@ -377,6 +381,40 @@ async def test_a_redis_manager_listens_in_a_task_and_closes_its_connections(redi
     async with redis_client.Redis.from_url(redis.url) as check:
         [(_, left)] = await check.pubsub_numsub(channel)
     assert left == 0, broken(f"{name} (closed: nobody listens on the channel)")
+
+
+@pytest.mark.redis
+async def test_the_pubsub_listener_hands_handle_emit_each_emit_without_this_nodes_host_id(redis):
+    """Recovery across nodes publishes its emits without a ``host_id``, with one more field
+    (``offset``), and relies on every node's listener, the publisher's included, handing
+    them to ``_handle_emit`` decoded with the server's JSON module and that field intact."""
+    channel = f"contract-{uuid.uuid4().hex[:8]}"
+    handed: list[dict[str, Any]] = []
+
+    class Watching(socketio.AsyncRedisManager):
+        async def _handle_emit(self, message: dict[str, Any]) -> None:
+            handed.append(message)
+
+    manager = Watching(redis.url, channel=channel)
+    sio = EngineServer(async_mode="aiohttp", client_manager=manager)
+    assert manager.json is sio.packet_class.json, broken("AsyncManager.json")
+    managers.start_listening(sio)
+    await wait_for_subscribers(redis.url, channel, 1, TIMEOUT)
+    emit = {"method": "emit", "data": [], "namespace": "/", "room": None, "skip_sid": None}
+    async with redis_client.Redis.from_url(redis.url) as publisher:
+        for extra in (
+            {"event": "stamped", "offset": "1-0"},
+            {"event": "own", "host_id": manager.host_id},  # the publisher's own: skipped
+            {"event": "after"},
+        ):
+            await publisher.publish(channel, json.dumps({**emit, **extra}))
+    async with asyncio.timeout(TIMEOUT):
+        while len(handed) < 2:
+            await asyncio.sleep(0.01)
+    name = "AsyncPubSubManager._thread → _handle_emit"
+    assert [m["event"] for m in handed] == ["stamped", "after"], broken(name)
+    assert handed[0] == {**emit, "event": "stamped", "offset": "1-0"}, broken(name)
+    await managers.close_queue(manager)
 
 
 def test_the_aio_pika_manager_keeps_its_connection_where_close_queue_looks():

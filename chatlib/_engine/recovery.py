@@ -26,22 +26,30 @@ from typing import Any
 from engineio import packet as eio_packet
 from socketio import packet
 
-from ..recovery import RECOVERABLE_REASONS, Recovery, RecoveryLog, Restored
+from ..recovery import RECOVERABLE_REASONS, HeldSession, Recovery, RecoveryLog, Restored
 from .client import EngineClient
 from .server import EngineServer
+from .shared_recovery import RecoveringRedisManager
 
 
 class RecoveringServer(EngineServer):
     """An ``AsyncServer`` that can recover lost connections as socket.io 4.6+ does.
 
     Without ``recovery`` it behaves exactly as ``AsyncServer``: no ``pid``, no
-    offsets, nothing kept.
+    offsets, nothing kept. With a ``RecoveringRedisManager`` as its client
+    manager, sessions and events are kept in Redis for every node
+    (``shared_recovery``); otherwise in this process (``recovery_log``).
     """
 
     def __init__(self, *args: Any, recovery: Recovery | None = None, **kwargs: Any) -> None:
+        manager = kwargs.get("client_manager")
+        shared = manager if isinstance(manager, RecoveringRedisManager) else None
+        if shared is not None and recovery is None:
+            raise ValueError("a RecoveringRedisManager needs a server with recovery on")
         super().__init__(*args, **kwargs)
         self.recovery = recovery
-        self.recovery_log = RecoveryLog(recovery) if recovery is not None else None
+        self.shared_recovery = shared
+        self.recovery_log = RecoveryLog(recovery) if recovery and shared is None else None
         self._pids: dict[tuple[str, str], str] = {}
         """(namespace, sid) → pid of each connected socket."""
         self._answering_pid: dict[tuple[str, str], str] = {}
@@ -59,6 +67,25 @@ class RecoveringServer(EngineServer):
     def recovered(self, sid: str, namespace: str | None = None) -> bool:
         """Whether the connection ``sid`` is one that was put back after a loss."""
         return (namespace or "/", sid) in self._recovered
+
+    async def keep_sessions(self) -> int:
+        """Hold every connected socket's session, as if its connection had been lost.
+
+        For a server about to stop whose clients will come back through another
+        node (the sessions must be kept in Redis for that): socket.io's
+        ``io.close()`` keeps them the same way. Returns how many were kept.
+        """
+        kept = 0
+        for (namespace, sid), pid in list(self._pids.items()):
+            eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+            socket = self.eio.sockets.get(eio_sid) if eio_sid else None
+            if socket is None or not self.manager.is_connected(sid, namespace):
+                continue
+            del self._pids[(namespace, sid)]  # its coming disconnect then holds nothing twice
+            rooms = frozenset(self.rooms(sid, namespace))
+            data = socket.session.get(namespace, {})
+            kept += await self._hold(HeldSession(pid, sid, namespace, rooms, data, 0))
+        return kept
 
     # --- emits get offsets ---------------------------------------------------
     async def emit(self, event: str, data: Any = None, **options: Any) -> None:
@@ -85,15 +112,15 @@ class RecoveringServer(EngineServer):
 
     # --- connecting ----------------------------------------------------------
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
-        log = self.recovery_log
-        if log is None:
+        if self.recovery is None:
             return await super()._handle_connect(eio_sid, namespace, data)
         ns = namespace or "/"
         key = (eio_sid, ns)
-        restored = log.restore(ns, data)
+        restored = await self._restore(ns, data)
         if restored is not None and self.manager.eio_sid_from_sid(restored.session.sid, ns):
+            restored.resume()
             restored = None  # that sid is somehow live again: never give it to two sockets
-        self._answering_pid[key] = restored.session.pid if restored else log.new_pid()
+        self._answering_pid[key] = restored.session.pid if restored else RecoveryLog.new_pid()
         try:
             if restored is None:
                 return await super()._handle_connect(eio_sid, namespace, data)
@@ -110,10 +137,43 @@ class RecoveringServer(EngineServer):
             elif not self.manager.is_connected(restored.session.sid, ns):
                 self._recovered.discard((ns, restored.session.sid))  # the handler refused it
         finally:
+            if restored is not None:
+                restored.resume()
             self._next_sid = None
             self._answering_pid.pop(key, None)
             self._putting_back.pop(key, None)
         return None
+
+    async def _restore(self, namespace: str, auth: Any) -> Restored | None:
+        if self.shared_recovery is not None:
+            return await self.shared_recovery.restore(namespace, auth)
+        assert self.recovery_log is not None
+        return self.recovery_log.restore(namespace, auth)
+
+    async def _hold(self, session: HeldSession) -> bool:
+        """Keep a lost connection's state (in Redis, or in this process)."""
+        if self.shared_recovery is not None:
+            return await self.shared_recovery.store.hold(session)
+        assert self.recovery_log is not None
+        log = self.recovery_log
+        log.hold(session.pid, session.sid, session.namespace, session.rooms, session.data)
+        return True
+
+    def _holds(self, pid: str) -> bool:
+        if self.shared_recovery is not None:
+            return self.shared_recovery.store.holds(pid)
+        return self.recovery_log is not None and self.recovery_log.holds(pid)
+
+    def _held_count(self) -> int:
+        if self.shared_recovery is not None:
+            return self.shared_recovery.store.held_sessions
+        return self.recovery_log.held_sessions if self.recovery_log is not None else 0
+
+    async def _forget(self, pid: str) -> None:
+        if self.shared_recovery is not None:
+            await self.shared_recovery.store.forget(pid)
+        elif self.recovery_log is not None:
+            self.recovery_log.forget(pid)
 
     async def _hold_again(self, eio_sid: str, namespace: str, restored: Restored) -> None:
         """The connection was lost again while being recovered: hold its session again.
@@ -121,16 +181,16 @@ class RecoveringServer(EngineServer):
         python-socketio runs no disconnect for a socket still connecting, and
         then registers it as connected all the same, on a transport that is gone.
         """
-        session, log = restored.session, self.recovery_log
-        assert log is not None
+        session = restored.session
         rooms = set(session.rooms)
         if self.manager.is_connected(session.sid, namespace):
             rooms.update(self.rooms(session.sid, namespace))
             await self.manager.disconnect(session.sid, namespace, ignore_queue=True)
         self._pids.pop((namespace, session.sid), None)
         self._recovered.discard((namespace, session.sid))
-        log.hold(session.pid, session.sid, namespace, rooms, session.data)
-        self._held_by_eio[(eio_sid, namespace)] = session.pid
+        again = HeldSession(session.pid, session.sid, namespace, frozenset(rooms), session.data, 0)
+        if await self._hold(again):
+            self._held_by_eio[(eio_sid, namespace)] = session.pid
 
     async def _connect_without_handler(self, eio_sid: str, namespace: str, auth: Any) -> None:
         """A recovered connection let in as it was, its connect handler not asked again."""
@@ -178,6 +238,7 @@ class RecoveringServer(EngineServer):
                 self.manager.basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
         socket = self.eio.sockets.get(eio_sid)
         if socket is None:
+            restored.resume()
             return
         socket.session[namespace] = restored.session.data
         for payload in restored.missed:
@@ -186,6 +247,7 @@ class RecoveringServer(EngineServer):
             for part in parts if isinstance(parts, list) else [parts]:
                 socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, part))
         self._recovered.add((namespace, sid))
+        restored.resume()  # the socket is in its rooms and its replay queued: live may follow
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         """Add the ``pid`` to a CONNECT reply, and remember it for that socket."""
@@ -197,35 +259,35 @@ class RecoveringServer(EngineServer):
         await super()._send_packet(eio_sid, pkt)
 
     async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
-        if self.recovery_log is not None and args:
+        if self.recovery is not None and args:
             if event == "connect":
                 eio_sid = self.manager.eio_sid_from_sid(args[0], namespace)
                 if eio_sid is not None:
                     self._put_back(eio_sid, namespace, args[0])
             elif event == "disconnect":
-                self._hold_if_lost(namespace, args[0], args[1] if len(args) > 1 else None)
+                await self._hold_if_lost(namespace, args[0], args[1] if len(args) > 1 else None)
         return await super()._trigger_event(event, namespace, *args)
 
     # --- disconnecting -------------------------------------------------------
-    def _hold_if_lost(self, namespace: str, sid: str, reason: Any) -> None:
+    async def _hold_if_lost(self, namespace: str, sid: str, reason: Any) -> None:
         pid = self._pids.pop((namespace, sid), None)
         self._recovered.discard((namespace, sid))
         eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
         on_purpose = (eio_sid, namespace) in self._leaving
         self._leaving.discard((eio_sid, namespace))
-        if pid is None or self.recovery_log is None or reason not in RECOVERABLE_REASONS:
+        if pid is None or self.recovery is None or reason not in RECOVERABLE_REASONS:
             return
         if on_purpose:
             return
         socket = self.eio.sockets.get(eio_sid) if eio_sid else None
         data = socket.session.get(namespace, {}) if socket is not None else {}
-        self.recovery_log.hold(pid, sid, namespace, self.rooms(sid, namespace), data)
-        if eio_sid:
+        rooms = frozenset(self.rooms(sid, namespace))
+        if eio_sid:  # before holding: a DISCONNECT arriving meanwhile must find it
+            if len(self._held_by_eio) > 4 * self._held_count() + 64:
+                self._held_by_eio = {k: p for k, p in self._held_by_eio.items() if self._holds(p)}
             self._held_by_eio[(eio_sid, namespace)] = pid
-            if len(self._held_by_eio) > 4 * self.recovery_log.held_sessions + 64:
-                self._held_by_eio = {
-                    k: p for k, p in self._held_by_eio.items() if self.recovery_log.holds(p)
-                }
+        if not await self._hold(HeldSession(pid, sid, namespace, rooms, data, 0)) and eio_sid:
+            self._held_by_eio.pop((eio_sid, namespace), None)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         """A Socket.IO DISCONNECT from the client means "done", whenever it arrives.
@@ -237,14 +299,14 @@ class RecoveringServer(EngineServer):
         held by then, is let go.
         """
         if (
-            self.recovery_log is not None
+            self.recovery is not None
             and isinstance(data, str)
             and data.startswith(str(packet.DISCONNECT))
         ):
             ns = self.packet_class(encoded_packet=data).namespace or "/"
             pid = self._held_by_eio.pop((eio_sid, ns), None)
             if pid is not None:
-                self.recovery_log.forget(pid)
+                await self._forget(pid)
             else:
                 sid = self.manager.sid_from_eio_sid(eio_sid, ns)
                 if sid is not None and self.manager.is_connected(sid, ns):

@@ -35,7 +35,8 @@ ADAPTERS: tuple[AdapterMatch, ...] = (
         "@socket.io/redis-streams-adapter",
         None,
         "Redis 5 or later",
-        "AsyncRedisManager uses pub/sub, not streams: a node that is down misses messages",
+        "AsyncRedisManager uses pub/sub, not streams: a node that is down misses messages; "
+        "its connection state recovery across nodes is chatlib.scale.shared_recovery's",
     ),
     AdapterMatch("@socket.io/mongo-adapter", None, "MongoDB"),
     AdapterMatch(

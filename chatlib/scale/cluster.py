@@ -14,6 +14,11 @@ usable in a lesson:
 - **Failures in the log.** A manager reports a lost queue with Python
   ``logging``, which no cell shows. The node's manager logs into the node's own
   server log instead (kind ``"error"``), next to its emits.
+
+``start_node(name, recovery=Recovery(...))`` turns connection state recovery
+on as for one server, with sessions and missed events kept in Redis, so a
+client that comes back through another node is recovered too (see
+``chatlib.scale.shared_recovery``). Give every node of a cluster the same one.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ import socketio
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .._engine.managers import close_queue, start_listening
+from .._engine.shared_recovery import RecoveringRedisManager
 from ..fanout import FanoutRedisManager
+from ..recovery import Recovery
 from ..server import EmbeddedServer
 from .localredis import LocalRedis
 
@@ -58,13 +65,24 @@ class Cluster:
         self.channel = channel or f"chatlib-{uuid.uuid4().hex[:12]}"
         self._manager = manager
         self.nodes: list[EmbeddedServer] = []
+        self.recovery: Recovery | None = None
+        """The nodes' recovery, once a node started with one: the emitter keeps events for it."""
 
     def __repr__(self) -> str:
         names = ", ".join(node.name for node in self.nodes) or "no nodes"
         return f"<Cluster of {names}>"
 
-    def new_manager(self, *, write_only: bool = False) -> AsyncPubSubManager:
-        """A manager on this cluster's queue and channel (``write_only`` for an emitter)."""
+    def new_manager(
+        self, *, write_only: bool = False, recovery: Recovery | None = None
+    ) -> AsyncPubSubManager:
+        """A manager on this cluster's queue and channel (``write_only`` for an emitter).
+
+        With ``recovery`` it keeps sessions and missed events in this cluster's Redis.
+        """
+        if recovery is not None:
+            if self._manager is not None or self.redis_url is None:
+                raise ValueError("recovery across nodes keeps its state in Redis: give a Redis")
+            return RecoveringRedisManager(self.redis_url, self.channel, recovery)
         if self._manager is not None:
             return self._manager(self.channel)
         if write_only:  # an emitter delivers to nobody itself
@@ -72,18 +90,29 @@ class Cluster:
         return FanoutRedisManager(self.redis_url, channel=self.channel)
 
     async def start_node(self, name: str, **server_options: Any) -> EmbeddedServer:
-        """Start a node called ``name`` on a free port, subscribed before it returns."""
-        manager = self.new_manager()
+        """Start a node called ``name`` on a free port, subscribed before it returns.
+
+        ``server_options`` go to ``EmbeddedServer``; ``recovery=Recovery(...)``
+        keeps what recovery needs in Redis, for every node.
+        """
+        recovery = server_options.get("recovery")
+        manager = self.new_manager(recovery=recovery)
+        if recovery is not None:
+            self.recovery = recovery
         logger = node_logger(name)
         server_options.setdefault("logger", logger)
         server_options.setdefault("engineio_logger", logger)
         node = Node(name, client_manager=manager, **server_options)
         manager.logger = logger
+        if isinstance(manager, RecoveringRedisManager):
+            manager.store.logger = logger
         logger.handlers[0].node = node  # type: ignore[attr-defined]
         await node.start()
         start_listening(node.sio)
         self.nodes = [n for n in self.nodes if n.name != name and n.running] + [node]
         await self.wait_subscribed()
+        if isinstance(manager, RecoveringRedisManager):
+            await manager.mark_position()
         return node
 
     async def wait_subscribed(self, timeout: float = READY_TIMEOUT) -> None:
@@ -117,14 +146,40 @@ class Node(EmbeddedServer):
     web server; without this, every re-run cell would leave one more listener.
     It also drops long-polling sessions first: closing one waits until its
     client fetches the goodbye, and a client that went away never will.
+
+    A node whose recovery keeps sessions in Redis hands its clients over
+    instead of saying goodbye: it stops accepting connections, keeps every
+    client's session as if its connection had been lost, and cuts the
+    connections, so the clients come back through another node and are
+    recovered there (socket.io's ``io.close()`` does the same). ``crash=True``
+    keeps nothing, as a killed process.
     """
 
+    _handing_over = False
+
     async def stop(self, *, crash: bool = False) -> None:
+        self._handing_over = not crash and self.running and self.sio.shared_recovery is not None
+        if self._handing_over:
+            await self._stop_listening()
+            kept = await self.sio.keep_sessions()
+            self.log.add("server", f"{kept} session(s) kept in Redis, for another node")
         for socket in list(self.sio.eio.sockets.values()):
             if not socket.upgraded:  # still on long-polling
                 await socket.close(wait=False, abort=True)
         await super().stop(crash=crash)
         await close_queue(self.sio.manager)
+
+    async def _stop_listening(self) -> None:
+        """Accept no new connection: a client that comes back must reach another node."""
+        if self._runner is not None:
+            for site in list(self._runner.sites):
+                await site.stop()
+
+    async def _say_goodbye(self) -> None:
+        if self._handing_over:
+            self._cut_connections()
+        else:
+            await super()._say_goodbye()
 
 
 async def wait_for_subscribers(url: str, channel: str, count: int, timeout: float) -> None:
@@ -197,6 +252,9 @@ async def _emitter_process(cluster: Cluster, arguments: list[str]) -> str:
     if cluster.redis_url is None:
         raise ValueError("the emitter process speaks to Redis; this cluster has no Redis")
     command = [sys.executable, "-m", "chatlib.scale.emitter", cluster.redis_url, cluster.channel]
+    if cluster.recovery is not None:  # after EVENT DATA: argparse reads those first
+        window, cap = cluster.recovery.max_disconnection, cluster.recovery.max_packets
+        arguments = [*arguments, "--recovery", str(window), "--recovery-max", str(cap)]
     process = await asyncio.create_subprocess_exec(
         *command, *arguments, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )

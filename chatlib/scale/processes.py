@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Self
 
 from ..clients import ChatClient
@@ -26,13 +26,18 @@ START_TIMEOUT = 15.0
 
 
 class ChatProcess:
-    """One chat server node in a separate process, on the cluster's Redis channel."""
+    """One chat server node in a separate process, on the cluster's Redis channel.
 
-    def __init__(self, name: str, cluster: Cluster) -> None:
+    ``options`` are more ``serve`` options, e.g. ``["--topics", "music,art"]``
+    or ``["--recovery", "30"]`` (recovered on whichever node a client comes back to).
+    """
+
+    def __init__(self, name: str, cluster: Cluster, options: Sequence[str] = ()) -> None:
         if cluster.redis_url is None:
             raise ValueError("chat processes share their clients through Redis")
         self.name = name
         self.cluster = cluster
+        self.options = list(options)
         self.url = ""
         self._process: asyncio.subprocess.Process | None = None
 
@@ -44,10 +49,16 @@ class ChatProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.returncode is None
 
+    @property
+    def pid(self) -> int | None:
+        """The process id, e.g. to send it Ctrl+C (SIGINT): it then stops cleanly."""
+        return self._process.pid if self._process is not None else None
+
     async def start(self) -> Self:
         """Start the process and wait until it says where it listens."""
         command = [sys.executable, "-m", "chatlib", "serve", "--port", "0"]
         command += ["--redis", str(self.cluster.redis_url), "--channel", self.cluster.channel]
+        command += self.options
         self._process = await asyncio.create_subprocess_exec(
             *command,
             stdout=asyncio.subprocess.PIPE,
@@ -81,7 +92,9 @@ class ChatProcess:
             await process.wait()
 
 
-async def start_chat_processes(cluster: Cluster, names: Iterable[str]) -> list[ChatProcess]:
+async def start_chat_processes(
+    cluster: Cluster, names: Iterable[str], options: Sequence[str] = ()
+) -> list[ChatProcess]:
     """Start one ``ChatProcess`` per name, side by side, and wait until all listen to Redis.
 
     Each process spends most of its start importing python-socketio and aiohttp,
@@ -89,7 +102,7 @@ async def start_chat_processes(cluster: Cluster, names: Iterable[str]) -> list[C
     fails to start, the others are stopped and its error is raised.
     """
     started = await asyncio.gather(
-        *(ChatProcess(name, cluster).start() for name in names), return_exceptions=True
+        *(ChatProcess(name, cluster, options).start() for name in names), return_exceptions=True
     )
     processes = [process for process in started if isinstance(process, ChatProcess)]
     failures = [error for error in started if isinstance(error, BaseException)]
