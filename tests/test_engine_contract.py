@@ -29,8 +29,9 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from redis import asyncio as redis_client
 
-from chatlib._engine import frames, managers, sharedframe, versions
+from chatlib._engine import frames, managers, sharedframe, versions, wsdriver
 from chatlib._engine.client import EngineClient
+from chatlib._engine.leanqueue import LeanQueue
 from chatlib._engine.quickpoll import QuickPollSocket
 from chatlib._engine.server import MALFORMED, EngineServer
 from chatlib.scale.cluster import wait_for_subscribers
@@ -304,7 +305,7 @@ async def test_each_connection_gets_a_quickpoll_socket_fed_by_engineio_internals
         assert socket.upgraded and not socket.closing, broken(
             "AsyncSocket.upgraded/closing", engine
         )
-        assert isinstance(socket.queue, asyncio.Queue), broken("AsyncSocket.queue", engine)
+        assert isinstance(socket.queue, LeanQueue), broken("AsyncSocket.queue (replaced)", engine)
         await wait_for(lambda: socket._writer_waiting, "the writer to wait in poll()")
         assert await socket.check_ping_timeout(), broken("AsyncSocket.check_ping_timeout", engine)
         received: list[int] = []
@@ -379,6 +380,34 @@ async def test_the_websocket_driver_can_be_swapped_per_server_and_closed_on_a_ba
         await asyncio.wait_for(sio.ended.wait(), TIMEOUT)
     assert bad_frames == ["bad"]
     assert not sio.eio.sockets, broken("WebSocket.wait returning None ends the session", engine)
+
+
+async def test_the_websocket_driver_can_decline_compression_and_still_serve():
+    """wsdriver.decline_compression redoes the stock driver's ``__call__`` (``_sock``,
+    ``environ``, ``handler``, ``server.max_http_buffer_size``) with ``compress=False``."""
+    sio = Recorder(max_http_buffer_size=1_000)
+    stock = sio.eio._async["websocket"]
+    wsdriver.decline_compression(sio.eio)
+    frames.close_on_bad_frames(sio.eio, lambda: None)  # the classroom stacks both
+    engine = "python-engineio"
+    assert issubclass(sio.eio._async["websocket"], stock), broken("AsyncServer._async", engine)
+    async with serving(sio) as url:
+        websocket_url = url + "/socket.io/?EIO=4&transport=websocket"
+        session = aiohttp.ClientSession()
+        async with session as http, http.ws_connect(websocket_url, compress=15) as ws:
+            assert not ws.compress, broken("aiohttp WebSocket.__call__ (compress)", engine)
+            assert (await ws.receive_str()).startswith("0{")
+            await ws.send_str("40")
+            assert (await ws.receive_str()).startswith("40")
+            (socket,) = sio.eio.sockets.values()
+            assert socket._websocket.environ["aiohttp.request"] is not None, broken(
+                "aiohttp WebSocket.environ", engine
+            )
+            await ws.send_str("42" + '["big","' + "x" * 2_000 + '"]')  # over the limit
+            closing = await ws.receive(timeout=TIMEOUT)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), broken(
+                "aiohttp WebSocket: max_http_buffer_size as max_msg_size", engine
+            )
 
 
 async def test_the_room_table_and_the_listener_have_the_shapes_read():
