@@ -9,6 +9,7 @@ server's RSS is read before any client connects and again once all are up and
 the server has been idle for a few seconds; the difference divided by N is the
 cost of one idle connection. Servers are measured in turn, round by round, and
 the medians are printed as a table with ratios to Node in the same run.
+``--before DIR`` adds chatlib as it was in DIR, as ``fanout.py`` does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fanout import SERVERS, start  # noqa: E402  (a sibling script, not a package)
+from fanout import BEFORE, SERVERS, start, use_before  # noqa: E402  (a sibling script)
 
 NODE = "node socket.io 4.8"
 SETTLE_SECONDS = 3.0
@@ -49,7 +50,7 @@ def rss_mb(pid: int) -> float:
 
 
 async def measure(name: str, clients: int, batch: int) -> dict[str, float]:
-    server, url = await start(SERVERS[name])
+    server, url = await start(SERVERS[name], name)
     holder = None
     try:
         await asyncio.sleep(1.0)  # past start-up: imports done, first allocations made
@@ -114,9 +115,13 @@ async def main() -> None:
         default=[NODE, "chatlib (notebooks)"],
         choices=list(SERVERS),
     )
+    parser.add_argument("--before", metavar="DIR", help="also measure chatlib/ from DIR")
     args = parser.parse_args()
     if NODE not in args.servers:
         parser.error("the Node server is the reference: keep it in --servers")
+    if args.before:
+        use_before(args.before)
+        args.servers.append(BEFORE)
     raise_open_file_limit(args.clients)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in args.servers}
     for round_number in range(args.rounds):
