@@ -7,6 +7,9 @@ socket.io-client) drives each in turn, with the same clients and the same
 message. Server CPU time is read from the server's process between the load
 generator's "measuring" line and its result, so connecting is not counted.
 Medians of the rounds are printed as a table, with ratios to Node in the same run.
+``--before DIR`` adds a row for chatlib as it was in DIR (a checkout or ``git archive``
+of an earlier commit holding ``chatlib/``), so a change is measured against the code
+before it in the same run.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -29,8 +33,27 @@ SERVERS = {
 }
 
 
-async def start(command: list[str]) -> tuple[asyncio.subprocess.Process, str]:
-    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+BEFORE = "chatlib before (--before)"
+"""The row of chatlib imported from ``--before DIR``; its command is ``SERVERS``' chatlib one."""
+_before_dir: str | None = None
+
+
+def use_before(directory: str) -> None:
+    """Measure ``chatlib`` from ``directory`` too, as the ``BEFORE`` row."""
+    global _before_dir
+    if not (Path(directory) / "chatlib" / "__init__.py").is_file():
+        sys.exit(f"--before {directory}: no chatlib/ package there")
+    _before_dir = str(Path(directory).resolve())
+    SERVERS[BEFORE] = SERVERS["chatlib (notebooks)"]
+
+
+async def start(command: list[str], name: str = "") -> tuple[asyncio.subprocess.Process, str]:
+    env = None
+    if name == BEFORE and _before_dir is not None:  # that chatlib first on the import path
+        env = {**os.environ, "PYTHONPATH": _before_dir}
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, env=env
+    )
     url = (await asyncio.wait_for(process.stdout.readline(), 20)).decode().strip()
     return process, url
 
@@ -70,7 +93,7 @@ def summarize(sat: dict, rate: dict) -> dict:
 
 
 async def measure(name: str, clients: int, args: argparse.Namespace) -> dict:
-    process, url = await start(SERVERS[name])
+    process, url = await start(SERVERS[name], name)
     try:
         sat = await load(url, clients, "saturate", args.seconds, args.window, process.pid)
         rate = await load(url, clients, "rate", args.seconds, args.rate, process.pid)
@@ -116,9 +139,13 @@ async def main() -> None:
         choices=list(SERVERS),
         help="the uvloop row needs `pip install uvloop`",
     )
+    parser.add_argument("--before", metavar="DIR", help="also measure chatlib/ from DIR")
     args = parser.parse_args()
     if "node socket.io 4.8" not in args.servers:
         parser.error("the Node server is the reference: keep it in --servers")
+    if args.before:
+        use_before(args.before)
+        args.servers.append(BEFORE)
     results: dict[int, dict[str, dict]] = {}
     for clients in args.clients:
         rounds: dict[str, list[dict]] = {name: [] for name in args.servers}

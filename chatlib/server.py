@@ -19,12 +19,12 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from ._engine.wsdriver import decline_compression
 from .chat import add_chat_page
 from .clients import ChatClient, disconnect_clients
 from .fanout import FanoutManager
 from .log import ServerLog
 from .observed import HandlerError, ObservedServer
-from .websocket import decline_websocket_compression
 
 _running: dict[str, EmbeddedServer] = {}
 
@@ -65,9 +65,9 @@ class EmbeddedServer:
         self.port = port
         server_options.setdefault("client_manager", FanoutManager())
         self.sio = server_class(name=name, async_mode="aiohttp", **server_options)
-        self.app = web.Application(
-            middlewares=[] if websocket_compression else [decline_websocket_compression]
-        )
+        if not websocket_compression:
+            decline_compression(self.sio.eio)
+        self.app = web.Application()
         self.sio.attach(self.app)
         if chat_page:
             add_chat_page(self.app)

@@ -84,3 +84,12 @@ def test_soak_holds_its_clients_and_counts_what_it_lost(node):
     assert int(deliveries.replace(",", "")) == 5 * int(messages)
     assert [disconnects, lost, duplicated, refused] == ["0", "0", "0", "0"]
     assert float(row[8]) > 0 and float(row[9]) > 0  # RSS measured
+
+
+def test_idle_memory_measures_both_servers_with_every_client_held(node):
+    rows = run("idle_memory.py", "--clients", "20", "--rounds", "1")
+    body = [cells(row) for row in rows[2:]]
+    assert [row[0] for row in body] == ["node socket.io 4.8", "chatlib (notebooks)"]
+    for row in body:
+        before, after = float(row[1]), float(row[2])
+        assert after >= before > 0, row

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator
@@ -25,12 +26,14 @@ import socketio
 import traitlets
 from aiohttp import web
 from engineio import async_socket as engineio_async_socket
+from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from redis import asyncio as redis_client
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
-from chatlib._engine import frames, managers, versions
+from chatlib._engine import frames, managers, sharedframe, versions, wsdriver
 from chatlib._engine.client import EngineClient
+from chatlib._engine.leanqueue import LeanQueue
 from chatlib._engine.quickpoll import QuickPollSocket
 from chatlib._engine.server import MALFORMED, EngineServer
 from chatlib.scale.cluster import wait_for_subscribers
@@ -306,7 +309,7 @@ async def test_each_connection_gets_a_quickpoll_socket_fed_by_engineio_internals
         assert socket.upgraded and not socket.closing, broken(
             "AsyncSocket.upgraded/closing", engine
         )
-        assert isinstance(socket.queue, asyncio.Queue), broken("AsyncSocket.queue", engine)
+        assert isinstance(socket.queue, LeanQueue), broken("AsyncSocket.queue (replaced)", engine)
         await wait_for(lambda: socket._writer_waiting, "the writer to wait in poll()")
         assert await socket.check_ping_timeout(), broken("AsyncSocket.check_ping_timeout", engine)
         received: list[int] = []
@@ -318,6 +321,46 @@ async def test_each_connection_gets_a_quickpoll_socket_fed_by_engineio_internals
         await asyncio.sleep(0.5)  # longer than ping_interval: pings must keep flowing
         assert alice.connected, broken("AsyncSocket.poll (pings through the queue)", engine)
         await alice.disconnect()
+
+
+async def test_a_plain_websocket_lends_its_transport_to_shared_frames():
+    """sharedframe.write_to_idle: the driver's ``_sock`` says whether frames are compressed,
+    and the socket attributes it reads mean what engine.io's own ``send`` makes of them."""
+    engine = "python-engineio"
+    sio = Recorder(ping_interval=0.2, ping_timeout=1)
+    async with serving(sio) as url:
+        alice = client()
+        await alice.connect(url, transports=["websocket"])
+        received: list[int] = []
+        alice.on("n", received.append)
+        ws_url = url + "/socket.io/?EIO=4&transport=websocket"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(ws_url, compress=15) as squeezed,
+        ):
+            assert squeezed.compress, "the test client should have negotiated compression"
+            plain = sio.eio.sockets[alice.eio.sid]
+            (deflating,) = [s for s in sio.eio.sockets.values() if s is not plain]
+            await wait_for(lambda: deflating._websocket is not None, "the second websocket")
+            assert not plain._websocket._sock.compress, broken("aiohttp WebSocket._sock", engine)
+            assert deflating._websocket._sock.compress, broken("WebSocket._sock.compress", engine)
+            assert plain._plain_transport is plain._websocket.environ["aiohttp.request"].transport
+            assert deflating._plain_transport is None
+            await wait_for(lambda: plain._writer_waiting, "the writer to wait in poll()")
+            last_ping = plain.last_ping
+            assert plain.closed is False and (last_ping is None or last_ping > 0), broken(
+                "AsyncSocket.closed/last_ping", engine
+            )
+            assert sio.eio.ping_timeout == 1 and sio.eio.sockets[plain.sid] is plain
+            pkt = eio_packet.Packet(eio_packet.MESSAGE, '2["n",7]')
+            frame = sharedframe.websocket_frames([pkt])
+            left = sharedframe.write_to_idle(sio.eio, [plain.sid, deflating.sid], frame, [pkt])
+            assert left == [deflating.sid]
+            await wait_for(lambda: received == [7], "the shared frame")
+            plain.last_ping = time.time() - 2  # a ping unanswered for longer than ping_timeout
+            assert sharedframe.write_to_idle(sio.eio, [plain.sid], frame, [pkt]) == [plain.sid]
+            assert not await plain.check_ping_timeout(), broken("AsyncSocket.last_ping", engine)
+            assert plain.closing or plain.closed, broken("AsyncSocket.closing", engine)
 
 
 async def test_the_websocket_driver_can_be_swapped_per_server_and_closed_on_a_bad_frame():
@@ -341,6 +384,34 @@ async def test_the_websocket_driver_can_be_swapped_per_server_and_closed_on_a_ba
         await asyncio.wait_for(sio.ended.wait(), TIMEOUT)
     assert bad_frames == ["bad"]
     assert not sio.eio.sockets, broken("WebSocket.wait returning None ends the session", engine)
+
+
+async def test_the_websocket_driver_can_decline_compression_and_still_serve():
+    """wsdriver.decline_compression redoes the stock driver's ``__call__`` (``_sock``,
+    ``environ``, ``handler``, ``server.max_http_buffer_size``) with ``compress=False``."""
+    sio = Recorder(max_http_buffer_size=1_000)
+    stock = sio.eio._async["websocket"]
+    wsdriver.decline_compression(sio.eio)
+    frames.close_on_bad_frames(sio.eio, lambda: None)  # the classroom stacks both
+    engine = "python-engineio"
+    assert issubclass(sio.eio._async["websocket"], stock), broken("AsyncServer._async", engine)
+    async with serving(sio) as url:
+        websocket_url = url + "/socket.io/?EIO=4&transport=websocket"
+        session = aiohttp.ClientSession()
+        async with session as http, http.ws_connect(websocket_url, compress=15) as ws:
+            assert not ws.compress, broken("aiohttp WebSocket.__call__ (compress)", engine)
+            assert (await ws.receive_str()).startswith("0{")
+            await ws.send_str("40")
+            assert (await ws.receive_str()).startswith("40")
+            (socket,) = sio.eio.sockets.values()
+            assert socket._websocket.environ["aiohttp.request"] is not None, broken(
+                "aiohttp WebSocket.environ", engine
+            )
+            await ws.send_str("42" + '["big","' + "x" * 2_000 + '"]')  # over the limit
+            closing = await ws.receive(timeout=TIMEOUT)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), broken(
+                "aiohttp WebSocket: max_http_buffer_size as max_msg_size", engine
+            )
 
 
 async def test_the_room_table_and_the_listener_have_the_shapes_read():

@@ -6,6 +6,7 @@ Everything else calls these modules through public-named hooks and functions:
   packets reach hooks (``ObservedServer`` and the classroom's server build on it);
 - ``client``: ``EngineClient``, the same for ``AsyncClient`` (``ChatClient``);
 - ``quickpoll``: the Engine.IO socket that writes a chat frame at once;
+- ``sharedframe``: one broadcast's WebSocket frame, written to every idle receiver;
 - ``frames``: closing a WebSocket whose frame is not Engine.IO;
 - ``managers``: a manager's room table, its listener, closing its queue.
 

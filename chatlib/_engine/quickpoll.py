@@ -44,13 +44,20 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
 
     _websocket: Any = None
     _writer_waiting = False
+    _plain_transport: Any = None
+    """The WebSocket's transport when its frames are not compressed: a broadcast's
+    shared frame may be written to it (``sharedframe.write_to_idle``)."""
 
     async def _websocket_handler(self, ws: Any) -> Any:
         self._websocket = ws
+        response = getattr(ws, "_sock", None)  # the aiohttp WebSocketResponse behind the driver
+        if response is not None and not response.compress:
+            self._plain_transport = ws.environ["aiohttp.request"].transport
         try:
             return await super()._websocket_handler(ws)
         finally:
             self._websocket = None
+            self._plain_transport = None
 
     async def send(self, pkt: Any) -> None:
         ws = self._websocket

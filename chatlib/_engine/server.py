@@ -15,7 +15,8 @@ that they override instead:
 - ``on_malformed_packet(eio_sid, error)``: a packet python-socketio could not
   decode (by default the error propagates, as it does in python-socketio).
 
-Every connection also gets a ``QuickPollSocket`` (see ``quickpoll``).
+Every connection also gets a ``QuickPollSocket`` (see ``quickpoll``) with a
+``LeanQueue`` for its packets (see ``leanqueue``).
 ``tests/test_engine_contract.py`` pins each private method used here.
 """
 
@@ -27,6 +28,7 @@ import socketio
 from engineio import async_socket as engineio_async_socket
 from socketio import packet
 
+from .leanqueue import LeanQueue
 from .quickpoll import QuickPollSocket
 from .versions import check_versions
 
@@ -105,6 +107,10 @@ class EngineServer(socketio.AsyncServer):
         socket = self.eio.sockets.get(eio_sid)
         if socket is not None and type(socket) is engineio_async_socket.AsyncSocket:
             socket.__class__ = QuickPollSocket
+            lean = LeanQueue()  # nobody waits on the stock queue yet: move what it holds
+            while not socket.queue.empty():
+                lean.put_nowait(socket.queue.get_nowait())
+            socket.queue = lean
         return await super()._handle_eio_connect(eio_sid, environ)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
