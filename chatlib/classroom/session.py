@@ -34,8 +34,11 @@ from .access import (
     join_url,
     reachable_hosts,
 )
+from .budget import DELIVERIES_PER_SECOND, MessageBudget
 from .guard import ClassroomServer
 from .limits import Limits, check_name, check_text
+from .online import TICK as ONLINE_TICK
+from .online import NameCounts, OnlineBoard
 
 BROADCASTS_AT_ONCE = 8
 """Chat messages being sent out to the room at the same moment; the rest wait their turn."""
@@ -71,6 +74,11 @@ class Classroom:
     ``token`` None on loopback means nobody else can reach the server, so
     none is needed; anywhere else one is generated unless given. Giving one
     always turns checking on.
+
+    ``budget`` is the room-wide message budget (``chatlib.classroom.budget``);
+    ``names`` where who-is-online is counted: this process by default, a
+    ``RedisNames`` shared by the nodes of a class spread over several servers;
+    ``online_tick`` how often (seconds) the students hear who came and went.
     """
 
     def __init__(
@@ -81,10 +89,14 @@ class Classroom:
         port: int = 0,
         token: str | None = None,
         limits: Limits | None = None,
+        budget: MessageBudget | None = None,
+        names: NameCounts | None = None,
+        online_tick: float = ONLINE_TICK,
         cors_allowed_origins: str | list[str] | None = None,
         **server_options: Any,
     ) -> None:
         self.limits = limits or Limits()
+        self.budget = budget or MessageBudget()
         self.token = choose_token(host, token)
         self.server = EmbeddedServer(
             name,
@@ -98,6 +110,7 @@ class Classroom:
         )
         self.sio: ClassroomServer = self.server.sio
         self.conversation: deque[ClassMessage] = deque(maxlen=HISTORY)
+        self.board = OnlineBoard(self.sio, names, tick=online_tick)
         self.server.app.router.add_get("/", _page)
         if chat.LOCAL_CLIENT.is_file():
             self.server.app.router.add_get("/socket.io.min.js", _client_script)
@@ -139,9 +152,11 @@ class Classroom:
 
     async def start(self) -> Self:
         await self.server.start()
+        self.board.start()
         return self
 
     async def stop(self) -> None:
+        await self.board.stop()
         await self.server.stop()
 
     async def __aenter__(self) -> Self:
@@ -173,11 +188,17 @@ def _add_handlers(classroom: Classroom) -> None:
                     raise ValueError(f"join the room {room!r} before writing to it")
         except ValueError as error:
             return {"ok": False, "error": str(error)}
+        refusal = classroom.budget.ask(_receivers(classroom, room))
+        if refusal is not None:
+            return {"ok": False, "error": refusal, "busy": True}
         name = sio.name_of(sid)
         data = (name, text) if room is None else (name, text, room)
-        async with broadcasting:
-            classroom.conversation.append(ClassMessage(name, text, room))
-            await sio.emit("chat message", data, to=room)
+        try:
+            async with broadcasting:
+                classroom.conversation.append(ClassMessage(name, text, room))
+                await sio.emit("chat message", data, to=room)
+        finally:
+            classroom.budget.finished()
         return {"ok": True}
 
     @sio.on("join room")
@@ -196,6 +217,13 @@ def _add_handlers(classroom: Classroom) -> None:
             return {"ok": False, "error": "you are not in that room"}
         await sio.leave_room(sid, room)
         return {"ok": True}
+
+
+def _receivers(classroom: Classroom, room: str | None) -> int:
+    """What a message costs: everyone in the class, or everyone in the room (this node's)."""
+    if room is not None:
+        return sum(1 for _ in classroom.sio.manager.get_participants("/", room))
+    return max(len(classroom.sio.members), classroom.board.count)
 
 
 async def _page(request: web.Request) -> web.Response:
@@ -230,15 +258,25 @@ def add_command(commands: argparse._SubParsersAction[OneLineParser]) -> None:
         default=None,
         help="another page origin allowed to connect (default: the chat page's own)",
     )
+    run.add_argument(
+        "--budget",
+        type=float,
+        default=DELIVERIES_PER_SECOND,
+        help="deliveries per second the whole class may cause (a message to everyone "
+        "costs one per student); beyond it messages are refused, with the reason",
+    )
     add_ping_options(run)
 
 
-async def _serve(args: argparse.Namespace, host: str, options: PingOptions) -> str | None:
+async def _serve(
+    args: argparse.Namespace, host: str, options: PingOptions, budget: MessageBudget
+) -> str | None:
     """Run the class until Ctrl+C; the one line to print when it cannot start."""
     classroom = Classroom(
         host=host,
         port=args.port,
         token=args.token,
+        budget=budget,
         cors_allowed_origins=args.allow_origin,
         **options,
     )
@@ -262,9 +300,13 @@ def run(args: argparse.Namespace) -> None:
         host = resolve_host(args.host)
     except ValueError as error:
         fail("classroom", str(error))
+    try:
+        budget = MessageBudget(deliveries_per_second=args.budget)
+    except ValueError:
+        fail("classroom", f"--budget {args.budget:g}: give a positive number of deliveries")
     options = ping_options(args)
     refused: str | None = None
     with contextlib.suppress(KeyboardInterrupt):
-        refused = asyncio.run(_serve(args, host, options))
+        refused = asyncio.run(_serve(args, host, options, budget))
     if refused:
         fail("classroom", refused)
