@@ -5,11 +5,10 @@ import uuid
 import socketio
 
 from chatlib import wait_until
-from chatlib._engine.managers import start_listening
-from chatlib.classroom.online import LocalNames, RedisNames
+from chatlib.classroom.nodes import node_options
+from chatlib.classroom.online import LocalNames
 from chatlib.classroom.session import start_class
 from chatlib.classroom.student import join_class
-from chatlib.fanout import FanoutRedisManager
 from chatlib.scale.cluster import wait_for_subscribers
 
 
@@ -80,10 +79,8 @@ async def test_two_nodes_show_the_whole_class_through_redis(redis):
             classroom = await start_class(
                 node,
                 online_tick=0.05,
-                client_manager=FanoutRedisManager(redis.url, channel=channel),
-                names=RedisNames(redis.url, f"{channel}:online"),
+                **node_options(redis.url, channel),
             )
-            start_listening(classroom.sio)
             rooms.append(classroom)
         await wait_for_subscribers(redis.url, channel, 2, 5)
         ada = await join_class(rooms[0].url, "ada")

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from aiohttp import web
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .. import chat
-from .._engine.managers import room_table
+from .._engine.managers import close_queue, room_table, start_listening
 from ..cli import OneLineParser, fail, listen_error, port_number, resolve_host
 from ..heartbeat import PingOptions, add_ping_options, ping_options
 from ..server import EmbeddedServer
@@ -152,12 +153,15 @@ class Classroom:
 
     async def start(self) -> Self:
         await self.server.start()
+        if isinstance(self.sio.manager, AsyncPubSubManager):
+            start_listening(self.sio)  # a node hears the others before its first student
         self.board.start()
         return self
 
     async def stop(self) -> None:
         await self.board.stop()
         await self.server.stop()
+        await close_queue(self.sio.manager)
 
     async def __aenter__(self) -> Self:
         return await self.start()
