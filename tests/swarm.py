@@ -7,7 +7,9 @@ a room of 1,000 receives 1,000 × 1,000 per message round. The frames on the
 wire are the ones the official clients send; the server cannot tell the
 difference, and it is the server that is under test.
 
-Students join, print ``joined``, wait for a line on stdin, send their
+The process prints ``started`` and waits for a line on stdin (so that the
+start-up of several processes does not overlap the measurement); then the
+students join, print ``joined``, wait for another line, send their
 messages (each with an ack id) without waiting in between, answer the
 server's pings, and stop when every message was accepted and every message
 of the class has arrived. A message the server refuses (the class's budget,
@@ -32,6 +34,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +122,9 @@ async def main(options: argparse.Namespace) -> None:
     connector = aiohttp.TCPConnector(
         limit=0, local_addr=(options.source, 0) if options.source else None
     )
+    loop = asyncio.get_running_loop()
+    print("started", flush=True)
+    await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline), 600)
     async with aiohttp.ClientSession(connector=connector) as http:
         began = time.perf_counter()
         for i in range(0, len(students), 20):  # 20 at a time: a room arriving, not one stampede
@@ -126,7 +132,6 @@ async def main(options: argparse.Namespace) -> None:
             await asyncio.gather(*(s.join(http, options.url, options.token) for s in batch))
         joined = time.perf_counter() - began
         print("joined", flush=True)
-        loop = asyncio.get_running_loop()
         await asyncio.wait_for(loop.run_in_executor(None, sys.stdin.readline), 600)
         started = time.perf_counter()
         tasks = [asyncio.create_task(s.run()) for s in students]
@@ -206,7 +211,9 @@ class Swarms:
         self.processes, self.sources, self.timeout = processes, sources or [], timeout
         self._running: list[asyncio.subprocess.Process] = []
 
-    async def join(self, timeout: float = 120) -> None:
+    async def join(
+        self, timeout: float = 120, before: Callable[[], Awaitable[Any]] | None = None
+    ) -> None:
         share, extra = divmod(self.students, self.processes)
         first = 0
         for k in range(self.processes):
@@ -222,17 +229,27 @@ class Swarms:
                 *command, cwd=ROOT, stdin=pipe, stdout=pipe
             )
             self._running.append(process)
+        await self._expect(b"started", timeout)
+        if before is not None:
+            await before()  # e.g. start measuring, now that the processes are up
+        await self._tell(b"join")
+        await self._expect(b"joined", timeout)
+
+    async def _tell(self, line: bytes) -> None:
+        for process in self._running:
+            assert process.stdin is not None
+            process.stdin.write(line + b"\n")
+            await process.stdin.drain()
+
+    async def _expect(self, word: bytes, timeout: float) -> None:
         for process in self._running:
             assert process.stdout is not None
             line = await asyncio.wait_for(process.stdout.readline(), timeout)
-            if line.strip() != b"joined":
-                raise RuntimeError(f"a swarm process failed to join its students: {line!r}")
+            if line.strip() != word:
+                raise RuntimeError(f"a swarm process said {line!r}, not {word!r}")
 
     async def go(self) -> dict[str, Any]:
-        for process in self._running:
-            assert process.stdin is not None
-            process.stdin.write(b"go\n")
-            await process.stdin.drain()
+        await self._tell(b"go")
         summaries = []
         for process in self._running:
             assert process.stdout is not None

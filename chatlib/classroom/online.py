@@ -198,6 +198,7 @@ class OnlineBoard:
         arrived = [eio_sid for eio_sid in now if eio_sid not in self._announced]
         departed = [eio_sid for eio_sid in self._announced if eio_sid not in now]
         if not arrived and not departed:
+            self.count = await self.names.size()  # other nodes' students come and go too
             return
         counts = Counter(now[e] for e in arrived)
         counts.subtract(self._announced[e] for e in departed)
