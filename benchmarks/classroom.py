@@ -173,6 +173,7 @@ async def run(nodes: int, students: int, args: argparse.Namespace) -> dict[str, 
         "chat_s": round(chatting, 1),
         "wall_s": round(time.perf_counter() - began, 1),
         "cpu_s": [r["cpu_s"] for r in reports],
+        "gc_pause_ms": [r["gc_pause_ms"] for r in reports],
     }
 
 

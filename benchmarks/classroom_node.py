@@ -10,6 +10,7 @@ who is online; the process's CPU seconds). End of stdin stops the server.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import time
@@ -51,11 +52,29 @@ class Ticker:
         self.worst = self.worst_busy = 0.0
 
 
+class GarbagePauses:
+    """The longest pause of Python's cyclic garbage collector, per generation (its CPU time)."""
+
+    def __init__(self) -> None:
+        self.longest = [0.0, 0.0, 0.0]
+        self._began = 0.0
+        gc.callbacks.append(self._observe)
+
+    def _observe(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.thread_time()
+        else:
+            generation = info["generation"]
+            pause = time.thread_time() - self._began
+            self.longest[generation] = max(self.longest[generation], pause)
+
+
 async def main(name: str, token: str, redis_url: str | None, channel: str | None) -> None:
     options = node_options(redis_url, channel or "") if redis_url else {}
     limits = Limits(per_second=2, burst=20)
     classroom = await start_class(name, token=token, limits=limits, **options)
     ticker = Ticker()
+    pauses = GarbagePauses()
     print("ready", classroom.server.port, flush=True)
     loop = asyncio.get_running_loop()
     try:
@@ -68,6 +87,7 @@ async def main(name: str, token: str, redis_url: str | None, channel: str | None
                     "stall_ms": round(ticker.worst * 1e3, 1),
                     "busy_stall_ms": round(ticker.worst_busy * 1e3, 1),
                     "stall_ever_ms": round(ticker.worst_ever * 1e3, 1),
+                    "gc_pause_ms": [round(p * 1e3, 1) for p in pauses.longest],
                     "accepted": classroom.budget.accepted,
                     "refused": classroom.budget.refused,
                     "members": len(classroom.online()),

@@ -14,14 +14,7 @@ from chatlib.scale.cluster import wait_for_subscribers
 
 def seen_online(pane) -> set[str]:
     """What a page would show: the last full list, then each change applied in order."""
-    names: set[str] = set()
-    for update in pane.client.received("online"):
-        if "everyone" in update:
-            names = set(update["everyone"])
-        else:
-            names -= set(update["left"])
-            names |= set(update["joined"])
-    return names
+    return set(pane.online())
 
 
 async def test_names_are_counted_so_a_second_tab_does_not_make_a_second_name():
@@ -34,16 +27,27 @@ async def test_names_are_counted_so_a_second_tab_does_not_make_a_second_name():
 
 async def test_students_see_who_joins_and_leaves():
     classroom = await start_class("online", online_tick=0.05)
+    handled = []
     try:
         ada = await join_class(classroom.url, "ada")
         await wait_until(lambda: seen_online(ada) == {"ada"}, what="ada seeing herself")
         bob = await join_class(classroom.url, "bob")
         await wait_until(lambda: seen_online(ada) == {"ada", "bob"}, what="ada seeing bob")
         await wait_until(lambda: seen_online(bob) == {"ada", "bob"}, what="bob's first list")
-        assert bob.client.received("online")[0] == {"everyone": ["ada", "bob"], "count": 2}
+        assert bob.client.online_updates[0] == {"everyone": ["ada", "bob"], "count": 2}
+        eve = await join_class(classroom.url, "<i>eve</i>")
+        await wait_until(lambda: len(ada.online()) == 3, what="ada seeing eve")
+        ada.refresh()
+        assert "online (3): &lt;i&gt;eve&lt;/i&gt;, ada, bob" in ada.header.value  # text
+        assert not any("online" in line for line in ada.lines())  # the header's, not the log's
+        assert ada.client.received("online") == []  # nor the delivery tables'
+        ada.client.on("online", lambda update: handled.append(update))
+        await eve.client.disconnect()
+        await wait_until(lambda: len(ada.online()) == 2, what="ada seeing eve leave")
         await bob.client.disconnect()
         await wait_until(lambda: seen_online(ada) == {"ada"}, what="ada seeing bob leave")
-        assert ada.client.received("online")[-1] == {"joined": [], "left": ["bob"], "count": 1}
+        assert ada.client.online_updates[-1] == {"joined": [], "left": ["bob"], "count": 1}
+        assert handled[-1] == ada.client.online_updates[-1]  # a handler of its own still runs
     finally:
         await classroom.stop()
 
@@ -62,7 +66,7 @@ async def test_a_crowd_arriving_costs_each_student_one_message_per_tick():
             clients.append(client)
         everyone = {"ada"} | {f"s{i:02d}" for i in range(60)}
         await wait_until(lambda: seen_online(ada) == everyone, what="ada seeing the crowd")
-        updates = len(ada.client.received("online"))
+        updates = len(ada.client.online_updates)
         assert updates <= 6, updates  # 60 arrivals in well under 6 ticks, not 60 messages
         assert classroom.board.count == 61
     finally:
