@@ -180,12 +180,14 @@ async def run(nodes: int, students: int, args: argparse.Namespace) -> dict[str, 
 def row(result: dict[str, Any], messages: int) -> str:
     s = result["summary"]
     deliveries = s["students"] * messages * s["students"]
+    per_node = " / ".join(f"{n:,}" for n in result["per_node"])
+    gc_pause = max(max(pauses) for pauses in result["gc_pause_ms"])
     return (
-        f"| {result['nodes']} | {s['students']:,} ({'/'.join(map(str, result['per_node']))}) "
-        f"| {messages} | {s['received']:,} of {deliveries:,} | {s['lost']} | {s['duplicated']} "
+        f"| {result['nodes']} | {s['students']:,} ({per_node}) "
+        f"| {s['received']:,} of {deliveries:,} | {s['lost']} | {s['duplicated']} "
         f"| {result['refused']:,} | {result['stall_ms']:.0f} / {result['busy_stall_ms']:.0f} "
         f"| {result['join_stall_ms']:.0f} / {result['join_busy_stall_ms']:.0f} "
-        f"| {s['online_updates_max']} | {result['chat_s']} | {result['wall_s']} |"
+        f"| {gc_pause:.0f} | {s['online_updates_max']} | {result['chat_s']} | {result['wall_s']} |"
     )
 
 
@@ -198,9 +200,9 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     print(
-        "| nodes | students (per node) | messages each | deliveries | lost | dup "
-        "| refused, sent again | loop stall chatting ms (wall / busy) | joining ms (wall / busy) "
-        "| online updates per student (max) | chat s | wall s |"
+        "| nodes | students (per node) | deliveries | lost | dup | refused, sent again "
+        "| loop stall chatting, wall / busy ms | joining, wall / busy ms "
+        "| longest GC pause ms | online updates per student | chat s | wall s |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.runs:

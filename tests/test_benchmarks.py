@@ -84,3 +84,16 @@ def test_soak_holds_its_clients_and_counts_what_it_lost(node):
     assert int(deliveries.replace(",", "")) == 5 * int(messages)
     assert [disconnects, lost, duplicated, refused] == ["0", "0", "0", "0"]
     assert float(row[8]) > 0 and float(row[9]) > 0  # RSS measured
+
+
+@pytest.mark.redis
+def test_classroom_counts_every_delivery_on_one_node_and_on_two(redis):
+    from tests.test_nginx import NGINX
+
+    require(NGINX is not None, "nginx", "apt-get install nginx (.ci/run does it)")
+    rows = run("classroom.py", "--runs", "1:20", "2:20", "--redis", redis.url)
+    assert len(rows) == 4  # header, rule, a row per run
+    for row, nodes in zip(rows[2:], ("1", "2"), strict=True):
+        fields = cells(row)
+        assert fields[0] == nodes
+        assert fields[2:5] == ["400 of 400", "0", "0"], row  # deliveries, lost, duplicated

@@ -75,3 +75,19 @@ async def test_a_busy_class_refuses_in_the_ack_and_loses_nothing_it_accepted():
         assert budget.waiting == 0
     finally:
         await classroom.stop()
+
+
+def test_the_wait_a_refusal_asks_for_grows_with_the_crowd_and_fades():
+    clock = Clock()
+    budget = MessageBudget(deliveries_per_second=1_000, burst_seconds=1, clock=clock)
+    assert budget.ask(1_000) is None  # the bucket is empty now
+    assert "again in 1 second." in budget.ask(1_000)
+    for _ in range(8):
+        refusal = budget.ask(1_000)
+    assert "again in 9 seconds" in refusal  # nine refused, 1,000 deliveries each
+    for _ in range(100):
+        refusal = budget.ask(1_000)
+    assert "again in 30 seconds" in refusal  # the longest wait asked for
+    clock.now += 10  # the crowd went quiet: the demand halves every second
+    assert budget.ask(1_000) is None
+    assert "again in 1 second." in budget.ask(1_000)

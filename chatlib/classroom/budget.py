@@ -37,6 +37,9 @@ BURST_SECONDS = 2.0
 MAX_WAITING = 64
 """Accepted messages that may wait for their turn to be sent before new ones are refused."""
 
+LONGEST_WAIT = 30
+"""The longest wait (seconds) a refusal asks for, however busy the class."""
+
 
 @dataclass
 class MessageBudget:
@@ -58,6 +61,7 @@ class MessageBudget:
     waiting: int = 0
     _tokens: float = field(default=-1.0, repr=False)
     _updated: float = field(default=0.0, repr=False)
+    _demand: float = field(default=0.0, repr=False)  # refused deliveries, halving each second
 
     def __post_init__(self) -> None:
         if self.deliveries_per_second <= 0 or self.burst_seconds <= 0 or self.max_waiting < 1:
@@ -72,14 +76,15 @@ class MessageBudget:
         now = self.clock()
         if self._tokens < 0:
             self._tokens, self._updated = self.capacity, now
-        self._tokens = min(
-            self.capacity, self._tokens + (now - self._updated) * self.deliveries_per_second
-        )
+        elapsed = now - self._updated
+        self._tokens = min(self.capacity, self._tokens + elapsed * self.deliveries_per_second)
+        self._demand *= 0.5**elapsed
         self._updated = now
         # A message bigger than the whole bucket (a huge class) may go when the bucket is full.
         cost = min(float(max(receivers, 1)), self.capacity)
         if self.waiting >= self.max_waiting or self._tokens < cost:
             self.refused += 1
+            self._demand += cost
             return self.explain(receivers)
         self._tokens -= cost
         self.accepted += 1
@@ -90,7 +95,15 @@ class MessageBudget:
         self.waiting -= 1
 
     def explain(self, receivers: int) -> str:
-        wait = max(1, round(max(receivers, 1) / self.deliveries_per_second + 0.5))
+        """The refusal, with a wait that grows with how many were refused lately.
+
+        Asking everyone to try again in one second would bring every refused
+        message back each second, a storm of retries that costs the server as
+        much as it saves. The wait is the time the budget needs for what it
+        refused recently, so the retries spread out as the crowd grows.
+        """
+        wanted = max(self._demand, float(max(receivers, 1)))
+        wait = min(LONGEST_WAIT, max(1, round(wanted / self.deliveries_per_second)))
         return (
             "the class is busy: together everyone is sending more than the server can pass on "
             f"to {receivers:,} people. Your message was not sent; send it again in "
