@@ -17,7 +17,7 @@ import time
 
 from chatlib.classroom.limits import Limits
 from chatlib.classroom.nodes import node_options
-from chatlib.classroom.session import start_class
+from chatlib.classroom.session import leave_startup_out_of_full_collections, start_class
 
 TICK = 0.05
 
@@ -73,6 +73,7 @@ async def main(name: str, token: str, redis_url: str | None, channel: str | None
     options = node_options(redis_url, channel or "") if redis_url else {}
     limits = Limits(per_second=2, burst=20)
     classroom = await start_class(name, token=token, limits=limits, **options)
+    leave_startup_out_of_full_collections()  # as `python -m chatlib classroom` does
     ticker = Ticker()
     pauses = GarbagePauses()
     print("ready", classroom.server.port, flush=True)
