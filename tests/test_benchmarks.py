@@ -93,3 +93,16 @@ def test_idle_memory_measures_both_servers_with_every_client_held(node):
     for row in body:
         before, after = float(row[1]), float(row[2])
         assert after >= before > 0, row
+
+
+@pytest.mark.redis
+def test_classroom_counts_every_delivery_on_one_node_and_on_two(redis):
+    from tests.test_nginx import NGINX
+
+    require(NGINX is not None, "nginx", "apt-get install nginx (.ci/run does it)")
+    rows = run("classroom.py", "--runs", "1:20", "2:20", "--redis", redis.url)
+    assert len(rows) == 4  # header, rule, a row per run
+    for row, nodes in zip(rows[2:], ("1", "2"), strict=True):
+        fields = cells(row)
+        assert fields[0] == nodes
+        assert fields[2:5] == ["400 of 400", "0", "0"], row  # deliveries, lost, duplicated

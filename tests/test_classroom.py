@@ -221,3 +221,16 @@ async def test_breakout_exercise_needs_the_joins_and_ada_as_the_sender(room):
     )
     outcome = await breakout_room.check(cy_peeks, room, ada, bob, cy)
     assert str(outcome) == "incorrect: 'group 1' holds ada, bob, cy: ada and bob should join it"
+
+
+def test_the_command_leaves_its_start_up_out_of_full_collections():
+    import gc
+
+    from chatlib.classroom.session import leave_startup_out_of_full_collections
+
+    assert gc.get_freeze_count() == 0
+    try:
+        leave_startup_out_of_full_collections()
+        assert gc.get_freeze_count() > 10_000  # the modules, classes and functions loaded
+    finally:
+        gc.unfreeze()

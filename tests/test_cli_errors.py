@@ -91,6 +91,7 @@ def bad_invocations(tmp_path: Path, busy_port: int) -> dict[tuple[str, ...], str
         ("classroom", "--host", "nonsense", "--port", "0"): "--host nonsense is neither",
         ("serve", "--ping-interval", "0"): "0 is not a number of seconds",
         ("classroom", "--ping-timeout", "soon"): "soon is not a number of seconds",
+        ("classroom", "--port", "0", "--budget", "0"): "--budget 0: give a positive number",
     }
 
 

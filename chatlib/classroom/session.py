@@ -15,14 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Self
 
 from aiohttp import web
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .. import chat
-from .._engine.managers import room_table
+from .._engine.managers import close_queue, room_table, start_listening
 from ..cli import OneLineParser, fail, listen_error, port_number, resolve_host
 from ..heartbeat import PingOptions, add_ping_options, ping_options
 from ..server import EmbeddedServer
@@ -34,8 +36,11 @@ from .access import (
     join_url,
     reachable_hosts,
 )
+from .budget import DELIVERIES_PER_SECOND, MessageBudget
 from .guard import ClassroomServer
 from .limits import Limits, check_name, check_text
+from .online import TICK as ONLINE_TICK
+from .online import NameCounts, OnlineBoard
 
 BROADCASTS_AT_ONCE = 8
 """Chat messages being sent out to the room at the same moment; the rest wait their turn."""
@@ -71,6 +76,11 @@ class Classroom:
     ``token`` None on loopback means nobody else can reach the server, so
     none is needed; anywhere else one is generated unless given. Giving one
     always turns checking on.
+
+    ``budget`` is the room-wide message budget (``chatlib.classroom.budget``);
+    ``names`` where who-is-online is counted: this process by default, a
+    ``RedisNames`` shared by the nodes of a class spread over several servers;
+    ``online_tick`` how often (seconds) the students hear who came and went.
     """
 
     def __init__(
@@ -81,10 +91,14 @@ class Classroom:
         port: int = 0,
         token: str | None = None,
         limits: Limits | None = None,
+        budget: MessageBudget | None = None,
+        names: NameCounts | None = None,
+        online_tick: float = ONLINE_TICK,
         cors_allowed_origins: str | list[str] | None = None,
         **server_options: Any,
     ) -> None:
         self.limits = limits or Limits()
+        self.budget = budget or MessageBudget()
         self.token = choose_token(host, token)
         self.server = EmbeddedServer(
             name,
@@ -98,6 +112,7 @@ class Classroom:
         )
         self.sio: ClassroomServer = self.server.sio
         self.conversation: deque[ClassMessage] = deque(maxlen=HISTORY)
+        self.board = OnlineBoard(self.sio, names, tick=online_tick)
         self.server.app.router.add_get("/", _page)
         chat.add_page_files(self.server.app)
         _add_handlers(self)
@@ -138,10 +153,15 @@ class Classroom:
 
     async def start(self) -> Self:
         await self.server.start()
+        if isinstance(self.sio.manager, AsyncPubSubManager):
+            start_listening(self.sio)  # a node hears the others before its first student
+        self.board.start()
         return self
 
     async def stop(self) -> None:
+        await self.board.stop()
         await self.server.stop()
+        await close_queue(self.sio.manager)
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -172,11 +192,17 @@ def _add_handlers(classroom: Classroom) -> None:
                     raise ValueError(f"join the room {room!r} before writing to it")
         except ValueError as error:
             return {"ok": False, "error": str(error)}
+        refusal = classroom.budget.ask(_receivers(classroom, room))
+        if refusal is not None:
+            return {"ok": False, "error": refusal, "busy": True}
         name = sio.name_of(sid)
         data = (name, text) if room is None else (name, text, room)
-        async with broadcasting:
-            classroom.conversation.append(ClassMessage(name, text, room))
-            await sio.emit("chat message", data, to=room)
+        try:
+            async with broadcasting:
+                classroom.conversation.append(ClassMessage(name, text, room))
+                await sio.emit("chat message", data, to=room)
+        finally:
+            classroom.budget.finished()
         return {"ok": True}
 
     @sio.on("join room")
@@ -195,6 +221,13 @@ def _add_handlers(classroom: Classroom) -> None:
             return {"ok": False, "error": "you are not in that room"}
         await sio.leave_room(sid, room)
         return {"ok": True}
+
+
+def _receivers(classroom: Classroom, room: str | None) -> int:
+    """What a message costs: everyone in the class, or everyone in the room (this node's)."""
+    if room is not None:
+        return sum(1 for _ in classroom.sio.manager.get_participants("/", room))
+    return max(len(classroom.sio.members), classroom.board.count)
 
 
 async def _page(request: web.Request) -> web.Response:
@@ -225,15 +258,25 @@ def add_command(commands: argparse._SubParsersAction[OneLineParser]) -> None:
         default=None,
         help="another page origin allowed to connect (default: the chat page's own)",
     )
+    run.add_argument(
+        "--budget",
+        type=float,
+        default=DELIVERIES_PER_SECOND,
+        help="deliveries per second the whole class may cause (a message to everyone "
+        "costs one per student); beyond it messages are refused, with the reason",
+    )
     add_ping_options(run)
 
 
-async def _serve(args: argparse.Namespace, host: str, options: PingOptions) -> str | None:
+async def _serve(
+    args: argparse.Namespace, host: str, options: PingOptions, budget: MessageBudget
+) -> str | None:
     """Run the class until Ctrl+C; the one line to print when it cannot start."""
     classroom = Classroom(
         host=host,
         port=args.port,
         token=args.token,
+        budget=budget,
         cors_allowed_origins=args.allow_origin,
         **options,
     )
@@ -242,11 +285,26 @@ async def _serve(args: argparse.Namespace, host: str, options: PingOptions) -> s
     except OSError as error:
         return listen_error(args.host, args.port, error)
     print(join_message(classroom), flush=True)
+    leave_startup_out_of_full_collections()
     try:
         await asyncio.Event().wait()
     finally:
         await classroom.stop()
     return None
+
+
+def leave_startup_out_of_full_collections() -> None:
+    """Move everything alive after start-up out of the garbage collector's full scans.
+
+    A full collection walks every container object of the process, and the
+    event loop waits for it: with 1,000 students it is the longest pause the
+    server has. The modules, classes and functions loaded at start-up live as
+    long as the process, so walking them again and again finds nothing; frozen,
+    they cost the scans nothing. Only for a process that is the class's server
+    (the command): an instructor's kernel keeps its own collector's settings.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def run(args: argparse.Namespace) -> None:
@@ -257,9 +315,13 @@ def run(args: argparse.Namespace) -> None:
         host = resolve_host(args.host)
     except ValueError as error:
         fail("classroom", str(error))
+    try:
+        budget = MessageBudget(deliveries_per_second=args.budget)
+    except ValueError:
+        fail("classroom", f"--budget {args.budget:g}: give a positive number of deliveries")
     options = ping_options(args)
     refused: str | None = None
     with contextlib.suppress(KeyboardInterrupt):
-        refused = asyncio.run(_serve(args, host, options))
+        refused = asyncio.run(_serve(args, host, options, budget))
     if refused:
         fail("classroom", refused)

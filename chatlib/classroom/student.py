@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import deque
+from html import escape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +20,13 @@ from socketio import exceptions
 
 from ..clients import ChatClient
 from ..widgets import ClientPane
+from .online import ONLINE_EVENT
+
+ONLINE_UPDATES_KEPT = 20
+"""``online`` updates a student's client keeps as they came (for a lesson to print)."""
+
+SHOWN_NAMES = 12
+"""Names a pane's header lists; a bigger class shows how many more there are."""
 
 _seats: dict[tuple[str, str], str] = {}
 """One seat key per (server, name) in this kernel: re-running the join cell takes the seat back."""
@@ -46,6 +55,19 @@ class ClassroomPane(ClientPane):
         if not (isinstance(answer, dict) and answer.get("ok")):
             raise ValueError(f"the server refused: {answer.get('error')}")
 
+    def online(self) -> list[str]:
+        """Who is online, as this student was told: the last full list, then each change."""
+        client = self.client
+        return sorted(client.online_names) if isinstance(client, ClassroomClient) else []
+
+    def refresh(self) -> None:
+        super().refresh()
+        names = self.online()
+        if names:
+            more = len(names) - SHOWN_NAMES
+            listed = ", ".join(names[:SHOWN_NAMES]) + (f" and {more} more" if more > 0 else "")
+            self.header.value += f"<br><small>online ({len(names)}): {escape(listed)}</small>"
+
     def chat_lines(self) -> list[str]:
         """The chat as ``name: text`` lines, oldest first."""
         lines = []
@@ -53,6 +75,40 @@ class ClassroomPane(ClientPane):
             name, text, *room = data if isinstance(data, tuple) else ("?", data)
             lines.append(f"[{room[0]}] {name}: {text}" if room else f"{name}: {text}")
         return lines
+
+
+def apply_online(names: set[str], update: Any) -> set[str]:
+    """The names after one ``online`` event (see ``chatlib.classroom.online``)."""
+    if not isinstance(update, dict):
+        return names
+    if isinstance(update.get("everyone"), list):
+        return {str(name) for name in update["everyone"]}
+    left = {str(name) for name in update.get("left", [])}
+    return (names - left) | {str(name) for name in update.get("joined", [])}
+
+
+class ClassroomClient(ChatClient):
+    """A ``ChatClient`` that keeps who is online beside its inbox, not in it.
+
+    The ``online`` updates are the class's bookkeeping, not messages: in the
+    inbox they would crowd the pane and every delivery table. ``online_names``
+    is what they add up to; ``online_updates`` the last few, as they came.
+    """
+
+    def __init__(self, name: str, **options: Any) -> None:
+        super().__init__(name, **options)
+        self.online_names: set[str] = set()
+        self.online_updates: deque[Any] = deque(maxlen=ONLINE_UPDATES_KEPT)
+
+    def on_event_packet(self, namespace: str, data: list[Any]) -> bool:
+        if namespace != "/" or not data or data[0] != ONLINE_EVENT:
+            return super().on_event_packet(namespace, data)
+        update = data[1] if len(data) > 1 else None
+        self.online_updates.append(update)
+        self.online_names = apply_online(self.online_names, update)
+        self._notify()
+        # Past ChatClient's inbox; a handler the student registers for it still runs.
+        return super(ChatClient, self).on_event_packet(namespace, data)
 
 
 def split_join_link(link: str, token: str | None = None) -> tuple[str, str | None]:
@@ -74,7 +130,7 @@ async def join_class(
     """
     url, token = split_join_link(link, token)
     seat = _seats.setdefault((url, name), secrets.token_urlsafe(16))
-    client = ChatClient(name, **client_options)
+    client = ClassroomClient(name, **client_options)
     auth = {"seat": seat, **({"token": token} if token else {})}
     try:
         await asyncio.wait_for(client.connect(url, auth=auth, wait_timeout=timeout), timeout + 1)
