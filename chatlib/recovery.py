@@ -113,6 +113,19 @@ class Recovery:
 _NO_ROOMS: frozenset[str] = frozenset()
 
 
+def as_rooms(target: Any) -> tuple[Any, ...]:
+    """python-socketio's ``to`` or ``skip_sid`` (None, one name, or several) as a tuple.
+
+    ``None`` (and ``[]``) mean everyone for ``to`` and no one for ``skip_sid``:
+    an empty tuple either way, which the caller reads in its own sense.
+    """
+    if target is None:
+        return ()
+    if isinstance(target, str):
+        return (target,)
+    return tuple(target)
+
+
 def _room_set(rooms: Iterable[str]) -> frozenset[str]:
     """Rooms as a frozenset; most events have none to name, and share one empty set."""
     return frozenset(rooms) or _NO_ROOMS

@@ -10,17 +10,11 @@ from chatlib.classroom.limits import Limits
 from chatlib.classroom.session import start_class
 from chatlib.classroom.student import join_class
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from .clock import ManualClock
 
 
 def test_the_budget_counts_deliveries_and_refills_with_time():
-    clock = Clock()
+    clock = ManualClock(100.0)
     budget = MessageBudget(deliveries_per_second=1_000, burst_seconds=1, clock=clock)
     assert [budget.ask(400) for _ in range(2)] == [None, None]  # 800 of the 1,000
     refusal = budget.ask(400)
@@ -40,7 +34,7 @@ def test_messages_waiting_to_go_out_are_bounded():
 
 
 def test_a_message_to_more_people_than_the_bucket_holds_goes_when_it_is_full():
-    budget = MessageBudget(deliveries_per_second=100, burst_seconds=1, clock=Clock())
+    budget = MessageBudget(deliveries_per_second=100, burst_seconds=1, clock=ManualClock(100.0))
     assert budget.ask(5_000) is None
     assert budget.ask(5_000) is not None
 
@@ -78,7 +72,7 @@ async def test_a_busy_class_refuses_in_the_ack_and_loses_nothing_it_accepted():
 
 
 def test_the_wait_a_refusal_asks_for_grows_with_the_crowd_and_fades():
-    clock = Clock()
+    clock = ManualClock(100.0)
     budget = MessageBudget(deliveries_per_second=1_000, burst_seconds=1, clock=clock)
     assert budget.ask(1_000) is None  # the bucket is empty now
     assert "again in 1 second." in budget.ask(1_000)

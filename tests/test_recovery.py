@@ -14,6 +14,8 @@ from chatlib import ChatClient, EmbeddedServer, Recovery, stop_all, wait_until
 from chatlib.durable.faults import drop_connection
 from chatlib.recovery import RecoveryLog
 
+from .clock import ManualClock
+
 FAST_RECONNECT = {"reconnection_delay": 0.05, "reconnection_delay_max": 0.1}
 
 
@@ -270,16 +272,8 @@ async def test_without_recovery_nothing_changes_on_the_wire():
 
 
 # --- the log on its own, with a clock the test moves -------------------------
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_events_older_than_the_window_are_dropped_and_so_are_sessions():
-    clock = Clock()
+    clock = ManualClock(1000.0)
     log = RecoveryLog(Recovery(max_disconnection=10), clock=clock)
     first = log.stamp("/", ("news", 1), (), ())
     log.hold("pid1", "sid1", "/", ["sid1"], {})
@@ -293,7 +287,7 @@ def test_events_older_than_the_window_are_dropped_and_so_are_sessions():
 
 
 def test_a_held_session_gets_only_its_own_events_after_its_offset():
-    log = RecoveryLog(Recovery(max_disconnection=10), clock=Clock())
+    log = RecoveryLog(Recovery(max_disconnection=10), clock=ManualClock(1000.0))
     seen = log.stamp("/", ("news", "seen"), (), ())
     log.hold("pid1", "sid1", "/", ["sid1", "room1"], {"k": 1})
     log.stamp("/", ("news", "all"), (), ())
@@ -310,7 +304,7 @@ def test_a_held_session_gets_only_its_own_events_after_its_offset():
 
 
 def test_the_cap_drops_the_oldest_events_with_one_log_line(caplog):
-    log = RecoveryLog(Recovery(max_disconnection=60, max_packets=100), clock=Clock())
+    log = RecoveryLog(Recovery(max_disconnection=60, max_packets=100), clock=ManualClock(1000.0))
     first = log.stamp("/", ("news", 0), (), ())
     log.hold("pid1", "sid1", "/", ["sid1"], {})
     with caplog.at_level(logging.WARNING, logger="chatlib.recovery"):
@@ -323,8 +317,8 @@ def test_the_cap_drops_the_oldest_events_with_one_log_line(caplog):
 
 
 def test_offsets_from_another_log_or_malformed_never_match():
-    log = RecoveryLog(Recovery(), clock=Clock())
-    other = RecoveryLog(Recovery(), clock=Clock())
+    log = RecoveryLog(Recovery(), clock=ManualClock(1000.0))
+    other = RecoveryLog(Recovery(), clock=ManualClock(1000.0))
     log.stamp("/", ("news", 0), (), ())
     foreign = other.stamp("/", ("news", 0), (), ())
     own = log.stamp("/", ("news", 1), (), ())[-1]

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import socketio
 
 from chatlib import EmbeddedServer, Recovery
 
@@ -22,6 +23,20 @@ from .node_support import ROOT, require_node_client, run_node
 pytestmark = pytest.mark.node
 
 WINDOW = 1.0
+
+
+def answer_join(sio: socketio.AsyncServer) -> None:
+    """A ``join`` handler: enter the room, keep its name in the session, answer with it.
+
+    The session is what recovery must give back, so the tests read it there.
+    """
+
+    @sio.on("join")
+    async def join(sid: str, room: str) -> str:
+        await sio.enter_room(sid, room)
+        async with sio.session(sid) as session:
+            session["room"] = room
+        return room
 
 
 def expected_rounds() -> list[dict[str, Any]]:
@@ -79,12 +94,7 @@ async def chatlib_server() -> AsyncIterator[EmbeddedServer]:
     server = EmbeddedServer("recovery-node", recovery=Recovery(max_disconnection=WINDOW))
     sio = server.sio
 
-    @sio.on("join")
-    async def join(sid: str, room: str) -> str:
-        await sio.enter_room(sid, room)
-        async with sio.session(sid) as session:
-            session["room"] = room
-        return room
+    answer_join(sio)
 
     @sio.on("send")
     async def send(sid: str, request: dict[str, str]) -> bool:

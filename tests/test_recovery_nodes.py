@@ -34,6 +34,7 @@ from chatlib.server import EmbeddedServer
 from .node_support import require_node_client, run_node
 from .support import require
 from .test_nginx import CONFIG, NGINX, Nginx, render
+from .test_recovery_node import answer_join
 
 WINDOW = 2.0
 FAST_RECONNECT = {"reconnection_delay": 0.05, "reconnection_delay_max": 0.1}
@@ -184,12 +185,7 @@ async def recovering_node(cluster: Cluster, name: str, recovery: Recovery) -> Em
     async def connect(sid: str, environ: dict, auth: dict | None) -> None:
         node.connects.append(((auth or {}).get("name"), sio.recovered(sid)))  # type: ignore[attr-defined]
 
-    @sio.on("join")
-    async def join(sid: str, room: str) -> str:
-        await sio.enter_room(sid, room)
-        async with sio.session(sid) as session:
-            session["joined"] = room
-        return room
+    answer_join(sio)
 
     return node
 
@@ -242,14 +238,21 @@ async def until_no_session_key(cluster: Cluster, redis_url: str, timeout: float 
             await asyncio.sleep(0.02)
 
 
+async def lost_on_the_first_of_two(
+    cluster: Cluster, window: float
+) -> tuple[EmbeddedServer, EmbeddedServer, ChatClient, str]:
+    """Two recovering nodes; alice joined room1 on the first and lost her connection there."""
+    a, b = await two_nodes(cluster, Recovery(max_disconnection=window))
+    alice = await joined_on(a, "alice", "room1")
+    sid = alice.get_sid()
+    await lose(a, alice)
+    return a, b, alice, sid
+
+
 async def test_a_client_moved_to_the_other_node_gets_back_its_sid_rooms_session_and_events(
     cluster: Cluster, redis: LocalRedis
 ) -> None:
-    a, b = await two_nodes(cluster, Recovery(max_disconnection=5))
-    alice = await joined_on(a, "alice", "room1")
-    sid = alice.get_sid()
-
-    await lose(a, alice)
+    a, b, alice, sid = await lost_on_the_first_of_two(cluster, window=5)
     assert len(await session_keys(cluster, str(redis.url))) == 1
     await b.sio.emit("news", "to everyone")
     await b.sio.emit("news", "to room1", to="room1")
@@ -261,7 +264,7 @@ async def test_a_client_moved_to_the_other_node_gets_back_its_sid_rooms_session_
 
     assert (alice.recovered, alice.get_sid() == sid) == (True, True)
     assert b.rooms_of(alice) == ["room1"]
-    assert await b.sio.get_session(sid) == {"joined": "room1"}
+    assert await b.sio.get_session(sid) == {"room": "room1"}
     assert b.connects == [("alice", True)]  # type: ignore[attr-defined]
     assert await session_keys(cluster, str(redis.url)) == []  # given back: gone from Redis
 
@@ -285,10 +288,7 @@ async def test_a_client_moved_to_the_other_node_gets_back_its_sid_rooms_session_
 async def test_past_the_window_it_is_a_fresh_connection_and_nothing_is_replayed(
     cluster: Cluster, redis: LocalRedis
 ) -> None:
-    a, b = await two_nodes(cluster, Recovery(max_disconnection=0.5))
-    alice = await joined_on(a, "alice", "room1")
-    sid = alice.get_sid()
-    await lose(a, alice)
+    _a, b, alice, sid = await lost_on_the_first_of_two(cluster, window=0.5)
     await b.sio.emit("news", "while away", to="room1")
     await until_no_session_key(cluster, str(redis.url))  # Redis let it expire
 

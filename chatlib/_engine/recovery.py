@@ -26,7 +26,14 @@ from typing import Any
 from engineio import packet as eio_packet
 from socketio import packet
 
-from ..recovery import RECOVERABLE_REASONS, HeldSession, Recovery, RecoveryLog, Restored
+from ..recovery import (
+    RECOVERABLE_REASONS,
+    HeldSession,
+    Recovery,
+    RecoveryLog,
+    Restored,
+    as_rooms,
+)
 from .client import EngineClient
 from .server import EngineServer
 from .shared_recovery import RecoveringRedisManager
@@ -104,8 +111,8 @@ class RecoveringServer(EngineServer):
             payload = log.stamp(
                 options.get("namespace") or "/",
                 (event, *args),
-                _as_rooms(target),
-                _as_rooms(options.get("skip_sid")),
+                as_rooms(target),
+                as_rooms(options.get("skip_sid")),
             )
             data = payload[1:]
         await super().emit(event, data, **options)
@@ -312,15 +319,6 @@ class RecoveringServer(EngineServer):
                 if sid is not None and self.manager.is_connected(sid, ns):
                     self._leaving.add((eio_sid, ns))
         await super()._handle_eio_message(eio_sid, data)
-
-
-def _as_rooms(target: Any) -> tuple[Any, ...]:
-    """python-socketio's ``to`` (None or []: everyone) or ``skip_sid``, as a tuple."""
-    if target is None:
-        return ()
-    if isinstance(target, str):
-        return (target,)
-    return tuple(target)
 
 
 DISCONNECT_DRAIN = 1.0

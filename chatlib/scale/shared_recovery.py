@@ -74,7 +74,7 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 from socketio.packet import Packet
 
-from ..recovery import HeldSession, Recovery, RecoveryLog
+from ..recovery import HeldSession, Recovery, RecoveryLog, as_rooms
 
 OFFSET_FIELD = "offset"
 """The field the script adds to a published emit message: that event's stream id."""
@@ -298,8 +298,8 @@ def missed_events(claimed: Claimed, up_to: tuple[int, int]) -> list[tuple[Any, .
         only = message.get(ONLY_FIELD)
         if only is not None and only != claimed.host:
             continue
-        rooms = frozenset(_as_names(message.get("room")))
-        skipped = frozenset(_as_names(message.get("skip_sid")))
+        rooms = frozenset(as_rooms(message.get("room")))
+        skipped = frozenset(as_rooms(message.get("skip_sid")))
         if rooms and rooms.isdisjoint(session.rooms):
             continue
         if not skipped.isdisjoint(session.rooms):
@@ -315,11 +315,3 @@ def event_arguments(message: dict[str, Any]) -> list[Any]:
         attachments = [base64.b64decode(a) for a in data[1:]]
         data = Packet.reconstruct_binary(data[0], attachments)
     return list(data)
-
-
-def _as_names(target: Any) -> tuple[str, ...]:
-    if target is None:
-        return ()
-    if isinstance(target, str):
-        return (target,)
-    return tuple(target)
