@@ -137,3 +137,12 @@ def test_saving_twice_gives_the_same_widget_ids_and_no_port():
     (model_id,) = first.metadata["widgets"][WIDGET_STATE]["state"]
     assert first.cells[1].outputs[0].data[WIDGET_VIEW]["model_id"] == model_id != "a" * 32
     assert "127.0.0.1:PORT/" in json.dumps(first.metadata)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_markdown_cell_is_longer_than_250_words(path):
+    """A learner reads between cells that run: a long text block is a chapter, not a step."""
+    nb = nbformat.read(path, as_version=4)
+    words = {i: len(c.source.split()) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"}
+    too_long = {i: n for i, n in words.items() if n > 250}
+    assert not too_long, f"markdown cells over 250 words (cell: words): {too_long}"
