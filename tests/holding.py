@@ -109,14 +109,19 @@ async def hold(
     every: float = 0.5,
     auth: dict[str, Any] | None = None,
     text_at: int = 0,
+    tag: str = "",
 ) -> Report:
     """Connect the cast, stay silent ``idle_seconds``, chat ``busy_seconds``, then settle.
 
     Busy clients send a ``chat message`` every ``every`` seconds and check its
     acknowledgement. Clients do not reconnect: a drop must show, not heal.
+    ``tag`` ends every name: holds running side by side in one process need
+    names of their own, since a ``ChatClient`` connecting under a name takes
+    over from a live client of that name (it disconnects it).
     """
     held: dict[str, Held] = {}
-    for name, transports in CAST.items():
+    for role, transports in CAST.items():
+        name = role + tag
         logger, pings = counting_logger(name)
         client = ChatClient(name, reconnection=False, engineio_logger=logger)
         record = Held(client, pings, text_at=text_at)

@@ -89,9 +89,9 @@ async def test_clients_outlive_the_default_heartbeat_by_far(servers, tmp_path):
     process, url, _ = await serve_with("--port", "0", "--db", str(tmp_path / "chat.db"))
     try:
         reports = await asyncio.gather(
-            hold(embedded.url, idle_seconds=60, busy_seconds=45, every=2),
-            hold(classroom.url, idle_seconds=60, busy_seconds=45, every=2, text_at=1),
-            hold(url, idle_seconds=60, busy_seconds=45, every=2),
+            hold(embedded.url, idle_seconds=60, busy_seconds=45, every=2, tag="-e"),
+            hold(classroom.url, idle_seconds=60, busy_seconds=45, every=2, text_at=1, tag="-c"),
+            hold(url, idle_seconds=60, busy_seconds=45, every=2, tag="-d"),
         )
     finally:
         await kill(process)
