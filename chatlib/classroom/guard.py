@@ -134,15 +134,12 @@ class ClassroomServer(ObservedServer):
     async def on_event_packet(
         self, eio_sid: str, namespace: str, id: int | None, data: Any
     ) -> bool:
-        if not isinstance(data, list) or not data or not isinstance(data[0], str):
-            await self._drop(eio_sid, "an event without a name")
-            return False
-        event = data[0]
+        event = data[0]  # a name: the engine refused an event without one
         if event in INTERNAL_EVENTS:
             return True
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
-        if sid is None or not self.manager.is_connected(sid, namespace):
-            return False  # not in that namespace: python-socketio ignores it too
+        if not self.manager.is_connected(sid, namespace):
+            return False  # still connecting or leaving: python-socketio ignores it too
         refusal = self._refusal(eio_sid, namespace, event)
         if refusal is None:
             return True
@@ -162,19 +159,11 @@ class ClassroomServer(ObservedServer):
         return None
 
     # --- bad packets -------------------------------------------------------
-    async def on_malformed_packet(self, eio_sid: str, error: Exception) -> None:
-        await self._drop(eio_sid, f"a malformed packet ({type(error).__name__})")
+    def engine_name(self, eio_sid: str) -> str:
+        return self.members.get(eio_sid, "a client")
 
     def _bad_frame(self) -> None:
-        self.log.add("refused", "a client sent a frame that is not Engine.IO: closed")
-
-    async def _drop(self, eio_sid: str, what: str) -> None:
-        """Disconnect the one client that sent ``what``; everyone else is untouched."""
-        who = self.members.get(eio_sid, "a client")
-        self.log.add("refused", f"{who} sent {what}: disconnected")
-        self.forget_partial_packet(eio_sid)
-        if eio_sid in self.eio.sockets:
-            await self.eio.disconnect(eio_sid)
+        self.log.add("dropped", "a client sent a frame that is not Engine.IO: closed")
 
 
 def _seat(auth: Any) -> str:
