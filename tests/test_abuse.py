@@ -10,6 +10,7 @@ from chatlib import assert_no_handler_errors, settle, wait_until
 from chatlib.classroom.limits import Limits, RateLimit, check_text
 from chatlib.classroom.session import start_class
 from chatlib.classroom.student import join_class
+from chatlib.protocol import MARKER_EVENT, SETTLE_EVENT
 
 
 @pytest.fixture
@@ -100,6 +101,20 @@ async def test_reserved_and_unknown_events_are_refused_in_the_ack(room):
     assert disconnects == [] and raw.connected and room.online() == ["ada", "raw"]
     await raw.disconnect()
     await everyone_still_chats(room, ada)
+
+
+async def test_chatlibs_own_events_answer_only_the_instructors_clients(room):
+    ada = await join_class(room.url, "ada")  # a ChatClient of this process: the instructor's
+    assert await ada.client.call(SETTLE_EVENT, timeout=5) is True
+    await settle(room.server, ada.client)  # settle() still works for the instructor
+    student = socketio.AsyncClient(handle_sigint=False, reconnection=False)  # anyone else
+    await student.connect(room.url, auth={"name": "student"}, transports=["websocket"])
+    answers = [await student.call(event, "x") for event in (SETTLE_EVENT, MARKER_EVENT) * 4]
+    refused = [f"{event!r} is for the instructor's own clients: students cannot send it"
+               for event in (SETTLE_EVENT, MARKER_EVENT)] * 3  # fmt: skip
+    assert [a["error"] for a in answers[:5]] == refused[:5]  # refused, and counted: burst of 5
+    assert all(a["ok"] is False and "too many messages" in a["error"] for a in answers[5:])
+    await student.disconnect()
 
 
 NOT_ENGINE_IO = "a client sent a frame that is not Engine.IO: closed"

@@ -9,6 +9,8 @@ as a handler could be silently undone. Here it cannot be:
   (when one is set) and a valid display name no other connection holds;
 - every event is refused, with the reason in its acknowledgement, when it
   uses a reserved name, has no handler, or comes too fast (rate limit);
+  chatlib's own events (``settle``'s) are answered only for clients of the
+  instructor's process, and count against the rate limit for anyone else;
 - a malformed packet disconnects the client that sent it, and only that one.
 
 It does all this through the hooks of ``chatlib._engine.server.EngineServer``
@@ -26,6 +28,7 @@ from typing import Any
 from socketio import exceptions
 
 from .._engine.frames import close_on_bad_frames
+from ..clients import is_local_client
 from ..observed import ObservedServer
 from ..protocol import INTERNAL_EVENTS, RESERVED_EVENTS
 from .access import TokenGate
@@ -135,11 +138,11 @@ class ClassroomServer(ObservedServer):
         self, eio_sid: str, namespace: str, id: int | None, data: Any
     ) -> bool:
         event = data[0]  # a name: the engine refused an event without one
-        if event in INTERNAL_EVENTS:
-            return True
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
         if not self.manager.is_connected(sid, namespace):
             return False  # still connecting or leaving: python-socketio ignores it too
+        if event in INTERNAL_EVENTS and is_local_client(sid, namespace):
+            return True  # settle() and its barrier, from the instructor's own clients
         refusal = self._refusal(eio_sid, namespace, event)
         if refusal is None:
             return True
@@ -154,6 +157,8 @@ class ClassroomServer(ObservedServer):
             return f"{event!r} is a reserved event name: clients cannot send it"
         if not self.rate.allow(eio_sid):
             return self.rate.explain()
+        if event in INTERNAL_EVENTS:
+            return f"{event!r} is for the instructor's own clients: students cannot send it"
         if not self.has_handler(event, namespace):
             return f"unknown event {event[:40]!r}: this server does not handle it"
         return None
