@@ -1,10 +1,10 @@
 """Hostile clients against both of chatlib's network servers: `serve`'s chat and the classroom.
 
-Connections that never finish a request, and sessions that never join a
-namespace, are closed within seconds while everyone else still gets in; the
-classroom caps the connections of one address; the process's open-file limit is raised, and
-nearing it is reported in one line; a malformed frame closes its sender's
-session in one log line, without a traceback.
+Memory stays bounded under a flood of binary attachments; connections that
+never finish a request, and sessions that never join a namespace, are closed
+within seconds while everyone else still gets in; the classroom caps the
+connections of one address; the process's open-file limit is raised, and
+nearing it is reported in one line.
 """
 
 import asyncio
@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,8 @@ from chatlib.classroom.session import start_class
 from chatlib.clients import ChatClient
 from tests.serve_support import free_port
 
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
 
 @pytest.fixture(params=["serve", "classroom"])
 async def server(request):
@@ -41,6 +44,22 @@ async def server(request):
         room = await start_class("hostile")
         yield room.server
         await room.stop()
+
+
+def test_attachment_floods_of_150_mb_leave_both_servers_memory_bounded():
+    """The real command-line servers, each its own process, flooded from the benchmark:
+    150 MB after announcing 9,999,999,999 attachments, 150 MB more after announcing ten."""
+    done = subprocess.run(
+        [sys.executable, "hostile.py", "--only", "flood", "--flood-mb", "150", "--json"],
+        cwd=BENCHMARKS, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = json.loads(done.stdout)["flood"]
+    assert [row["server"] for row in rows] == ["serve", "classroom"]
+    for row in rows:
+        assert row["sent_mb"] >= 300, row
+        assert row["growth_mb"] < 64, row
+        assert row["dropped_lines"] == row["connections"], row  # one line per client cut off
 
 
 async def open_idle(url: str, count: int, source: str = "127.0.0.1"):
