@@ -21,6 +21,7 @@ from typing import Any
 
 from socketio import exceptions
 
+from ._engine.frames import close_on_bad_frames
 from ._engine.recovery import RecoveringServer
 from ._engine.server import PacketRefused
 from .facts import FactLog, audience
@@ -75,6 +76,7 @@ class ObservedServer(RecoveringServer):
         self._connect_type_errors: dict[tuple[str, str], TypeError] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        close_on_bad_frames(self.eio, self._bad_frame)
         _instances.add(self)
 
     # --- names -------------------------------------------------------------
@@ -339,6 +341,9 @@ class ObservedServer(RecoveringServer):
         self.log.add(
             "dropped", f"{self.engine_name(eio_sid)} sent a request over {limit:,} bytes: closed"
         )
+
+    def _bad_frame(self) -> None:
+        self.log.add("dropped", "a client sent a frame that is not Engine.IO: closed")
 
     async def drop(self, eio_sid: str, what: str) -> None:
         """Disconnect the one client that sent ``what``, in one log line; others are untouched.

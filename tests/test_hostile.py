@@ -239,6 +239,8 @@ DEEP = '42["chat message",' + "[" * 3000 + "]" * 3000 + "]"
     ("frame", "logged"),
     [
         (DEEP, "mallory sent a malformed packet (RecursionError): disconnected"),
+        ("4" + DEEP[2:], "a client sent a frame that is not Engine.IO: closed"),  # Engine.IO's own
+        ("x", "a client sent a frame that is not Engine.IO: closed"),
         ("43999[1]", "mallory sent an acknowledgement the server never asked for: disconnected"),
         (
             '42/nowhere,["chat message","hi"]',
@@ -251,7 +253,15 @@ DEEP = '42["chat message",' + "[" * 3000 + "]" * 3000 + "]"
             ": disconnected",
         ),
     ],
-    ids=["nested 3,000 deep", "ack for nothing", "namespace not joined", "no name", "attachments"],
+    ids=[
+        "nested 3,000 deep",
+        "nested, in Engine.IO",
+        "not Engine.IO",
+        "ack for nothing",
+        "namespace not joined",
+        "no name",
+        "attachments",
+    ],
 )
 async def test_a_malformed_frame_on_serve_is_one_log_line_and_a_closed_session(
     frame, logged, caplog

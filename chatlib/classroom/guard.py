@@ -16,8 +16,9 @@ as a handler could be silently undone. Here it cannot be:
 It does all this through the hooks of ``chatlib._engine.server.EngineServer``
 (``ObservedServer``'s base): what it needs of python-socketio's internals is
 there, pinned by the contract tests. A WebSocket frame that is not Engine.IO
-at all ends that session cleanly (``chatlib._engine.frames``) instead of
-leaving it "online" until the ping timeout.
+at all ends that session cleanly (``ObservedServer``, through
+``chatlib._engine.frames``) instead of leaving it "online" until the ping
+timeout.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from typing import Any
 
 from socketio import exceptions
 
-from .._engine.frames import close_on_bad_frames
 from ..clients import is_local_client
 from ..observed import ObservedServer
 from ..protocol import INTERNAL_EVENTS, RESERVED_EVENTS
@@ -52,7 +52,6 @@ class ClassroomServer(ObservedServer):
         self.rate = RateLimit(self.limits.per_second, self.limits.burst)
         self.members: dict[str, str] = {}
         self._holders: dict[str, tuple[str, str]] = {}  # name_key -> (eio_sid, seat)
-        close_on_bad_frames(self.eio, self._bad_frame)
 
     def online(self) -> list[str]:
         """Sorted display names of everyone connected."""
@@ -166,9 +165,6 @@ class ClassroomServer(ObservedServer):
     # --- bad packets -------------------------------------------------------
     def engine_name(self, eio_sid: str) -> str:
         return self.members.get(eio_sid, "a client")
-
-    def _bad_frame(self) -> None:
-        self.log.add("dropped", "a client sent a frame that is not Engine.IO: closed")
 
 
 def _seat(auth: Any) -> str:
