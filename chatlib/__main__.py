@@ -17,9 +17,18 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from .admission import report_when_out_of_files
 from .chat import add_chat_handlers
 from .classroom import session as classroom
-from .cli import OneLineParser, fail, listen_error, port_number, resolve_host
+from .cli import (
+    OneLineParser,
+    fail,
+    listen_error,
+    port_number,
+    print_warning,
+    print_warnings,
+    resolve_host,
+)
 from .durable.server import DurableChatServer
 from .heartbeat import add_ping_options, ping_options
 from .log import LogEntry
@@ -86,6 +95,8 @@ async def serve(
         if redis:
             raise CannotStart(_redis_error(redis, error)) from None
         raise
+    server.log.subscribe(print_warnings)
+    report_when_out_of_files(asyncio.get_running_loop(), print_warning)
     kept = f", messages kept in {db}" if db is not None else ""
     print(f"chat server running at {server.url}/{kept} (Ctrl+C to stop)", flush=True)
     try:

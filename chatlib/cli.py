@@ -17,6 +17,11 @@ import socket
 import sys
 from typing import NoReturn
 
+from .log import LogEntry
+
+CONSOLE_KINDS = ("dropped", "limit")
+"""Server log lines a console shows: a client cut off, a limit reached."""
+
 
 class OneLineParser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line, without the usage block.
@@ -32,6 +37,21 @@ def fail(command: str, message: str) -> NoReturn:
     """Stop with one line on stderr and exit status 1."""
     print(f"python -m chatlib {command}: error: {message}", file=sys.stderr, flush=True)
     raise SystemExit(1)
+
+
+def print_warnings(entry: LogEntry) -> None:
+    """A server log listener: one stderr line per client dropped or limit reached.
+
+    Someone running the server from a terminal sees an attack or a crowd as
+    it happens, one line each, never a traceback.
+    """
+    if entry.kind in CONSOLE_KINDS:
+        print_warning(entry.text)
+
+
+def print_warning(text: str) -> None:
+    """One warning line on stderr."""
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def port_number(text: str) -> int:

@@ -268,3 +268,13 @@ async def disconnect_clients(url: str | None = None) -> None:
     """Disconnect the live clients of ``url`` (all of them when ``url`` is None)."""
     clients = [c for c in list(_live.values()) if url is None or c.server_url == url]
     await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+
+def is_local_client(sid: str, namespace: str = "/") -> bool:
+    """Whether ``sid`` (a socket id in ``namespace``) is a ``ChatClient`` of this process.
+
+    A socket id is known only to the server and to the client that holds it,
+    so a server in this process can tell its own process's clients (a
+    notebook's panes, ``settle``'s helpers) from everyone else's.
+    """
+    return any(client.get_sid(namespace) == sid for client in list(_live.values()))

@@ -18,7 +18,7 @@ Listener = Callable[["LogEntry"], None]
 class LogEntry:
     """One line of the server log; ``kind`` lets a lesson filter the lines it shows."""
 
-    kind: str  # connect, disconnect, received, emit, room, error
+    kind: str  # connect, disconnect, received, emit, room, error, refused, dropped, limit
     text: str
 
     def __str__(self) -> str:

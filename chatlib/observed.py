@@ -21,7 +21,9 @@ from typing import Any
 
 from socketio import exceptions
 
+from ._engine.frames import close_on_bad_frames
 from ._engine.recovery import RecoveringServer
+from ._engine.server import PacketRefused
 from .facts import FactLog, audience
 from .log import ServerLog, describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS, SETTLE_EVENT
@@ -74,6 +76,7 @@ class ObservedServer(RecoveringServer):
         self._connect_type_errors: dict[tuple[str, str], TypeError] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        close_on_bad_frames(self.eio, self._bad_frame)
         _instances.add(self)
 
     # --- names -------------------------------------------------------------
@@ -319,6 +322,40 @@ class ObservedServer(RecoveringServer):
         error = HandlerError(self.name, event, namespace, who, f"{type(exc).__name__}: {exc}")
         self.errors.append(error)
         self.log.add("error", f"error in handler {event!r} ({who}): {error.error}")
+
+    # --- clients that break the protocol ------------------------------------
+    def engine_name(self, eio_sid: str) -> str:
+        """The name a connection gave on ``/``, for a log line about the whole connection."""
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+        return self._names.get(("/", sid), "a client") if sid else "a client"
+
+    async def on_malformed_packet(self, eio_sid: str, error: Exception) -> None:
+        if isinstance(error, PacketRefused):
+            what = str(error)
+        else:
+            what = f"a malformed packet ({type(error).__name__})"
+        await self.drop(eio_sid, what)
+
+    def on_oversize_request(self, eio_sid: str) -> None:
+        limit = self.eio.max_http_buffer_size
+        self.log.add(
+            "dropped", f"{self.engine_name(eio_sid)} sent a request over {limit:,} bytes: closed"
+        )
+
+    def _bad_frame(self) -> None:
+        self.log.add("dropped", "a client sent a frame that is not Engine.IO: closed")
+
+    async def drop(self, eio_sid: str, what: str) -> None:
+        """Disconnect the one client that sent ``what``, in one log line; others are untouched.
+
+        The line is written once: frames the client sent before it saw its
+        connection close are not read any more.
+        """
+        if not self.is_open(eio_sid):
+            return
+        self.log.add("dropped", f"{self.engine_name(eio_sid)} sent {what}: disconnected")
+        self.forget_partial_packet(eio_sid)
+        await self.drop_connection(eio_sid)
 
     # --- the barrier -------------------------------------------------------
     async def wait_idle(self, timeout: float) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Self
 from aiohttp import web
 
 from ._engine.wsdriver import decline_compression
+from .admission import HANDSHAKE_TIMEOUT, ConnectionGate, raise_open_file_limit
 from .chat import add_chat_page
 from .clients import ChatClient, disconnect_clients
 from .fanout import FanoutManager
@@ -46,7 +47,10 @@ class EmbeddedServer:
     routes to ``.app`` before ``start()``. WebSocket compression is off unless
     ``websocket_compression=True``: it costs more than it saves on chat frames.
     ``server_class`` swaps in a subclass of ``ObservedServer`` (the classroom's
-    guarded server is one).
+    guarded server is one). ``connections_per_address`` caps the connections
+    one other machine may hold open (see ``chatlib.admission``); a
+    connection that sends no complete request for ``HANDSHAKE_TIMEOUT``
+    seconds is always closed.
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class EmbeddedServer:
         chat_page: bool = False,
         websocket_compression: bool = False,
         server_class: type[ObservedServer] = ObservedServer,
+        connections_per_address: int | None = None,
         **server_options: Any,
     ) -> None:
         self.name = name
@@ -72,6 +77,10 @@ class EmbeddedServer:
         if chat_page:
             add_chat_page(self.app)
         self._runner: web.AppRunner | None = None
+        self.gate = ConnectionGate(connections_per_address, self._report_limit)
+
+    def _report_limit(self, line: str) -> None:
+        self.log.add("limit", line)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -103,10 +112,17 @@ class EmbeddedServer:
             await previous.stop()
         if self.running:
             return self
+        raise_open_file_limit()
         runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            keepalive_timeout=HANDSHAKE_TIMEOUT,
         )
         await runner.setup()
+        assert runner.server is not None  # set up just above
+        self.gate.install(runner.server)
         try:
             await web.TCPSite(runner, self.host, self.port).start()
         except OSError:

@@ -10,6 +10,7 @@ from chatlib import assert_no_handler_errors, settle, wait_until
 from chatlib.classroom.limits import Limits, RateLimit, check_text
 from chatlib.classroom.session import start_class
 from chatlib.classroom.student import join_class
+from chatlib.protocol import MARKER_EVENT, SETTLE_EVENT
 
 
 @pytest.fixture
@@ -102,8 +103,22 @@ async def test_reserved_and_unknown_events_are_refused_in_the_ack(room):
     await everyone_still_chats(room, ada)
 
 
+async def test_chatlibs_own_events_answer_only_the_instructors_clients(room):
+    ada = await join_class(room.url, "ada")  # a ChatClient of this process: the instructor's
+    assert await ada.client.call(SETTLE_EVENT, timeout=5) is True
+    await settle(room.server, ada.client)  # settle() still works for the instructor
+    student = socketio.AsyncClient(handle_sigint=False, reconnection=False)  # anyone else
+    await student.connect(room.url, auth={"name": "student"}, transports=["websocket"])
+    answers = [await student.call(event, "x") for event in (SETTLE_EVENT, MARKER_EVENT) * 4]
+    refused = [f"{event!r} is for the instructor's own clients: students cannot send it"
+               for event in (SETTLE_EVENT, MARKER_EVENT)] * 3  # fmt: skip
+    assert [a["error"] for a in answers[:5]] == refused[:5]  # refused, and counted: burst of 5
+    assert all(a["ok"] is False and "too many messages" in a["error"] for a in answers[5:])
+    await student.disconnect()
+
+
 NOT_ENGINE_IO = "a client sent a frame that is not Engine.IO: closed"
-MALFORMED = [  # (frame, what the server log says; None: ignored, as python-socketio does)
+MALFORMED = [  # (frame, the one line the server log says)
     ("42[bad json", "mallory sent a malformed packet (JSONDecodeError): disconnected"),
     ("42{}", "mallory sent an event without a name: disconnected"),
     ("42[]", "mallory sent an event without a name: disconnected"),
@@ -115,8 +130,25 @@ MALFORMED = [  # (frame, what the server log says; None: ignored, as python-sock
         '451-["chat message",{"_placeholder":true,"num":5}]',
         "mallory sent a malformed packet (IndexError): disconnected",
     ),
-    ("43999[1]", None),  # an ack for nothing
-    ('42/nowhere,["chat message","hi"]', None),  # a namespace never joined
+    ("43999[1]", "mallory sent an acknowledgement the server never asked for: disconnected"),
+    (
+        '461-[{"_placeholder":true,"num":0}]',  # a binary one
+        "mallory sent an acknowledgement the server never asked for: disconnected",
+    ),
+    (
+        '42/nowhere,["chat message","hi"]',
+        "mallory sent an event for a namespace it has not joined: disconnected",
+    ),
+    (  # JSON nested deeper than the decoder's stack
+        '42["chat message",' + "[" * 3000 + "]" * 3000 + "]",
+        "mallory sent a malformed packet (RecursionError): disconnected",
+    ),
+    (
+        '459999999999-["chat message",{"_placeholder":true,"num":0}]',
+        "mallory sent a binary packet announcing 9,999,999,999 attachments (at most 10)"
+        ": disconnected",
+    ),
+    ("4" + "[" * 3000 + "]" * 3000, NOT_ENGINE_IO),
     ("x", NOT_ENGINE_IO),
     ("", NOT_ENGINE_IO),
 ]
@@ -141,15 +173,44 @@ async def test_malformed_frames_from_one_client_do_not_affect_the_others(room, f
         await ws.send_str(frame)
         await ws.send_str('42["chat message","after the bad frame"]')
         await everyone_still_chats(room, ada, bob)
-        assert room.server.log.lines("refused") == ([logged] if logged else [])
-        if logged:
-            await wait_until(lambda: "mallory" not in room.online(), what="mallory being dropped")
-        else:
-            assert "mallory" in room.online()
-        await ws.close()
+        await wait_until(lambda: "mallory" not in room.online(), what="mallory being dropped")
+        assert room.server.log.lines("refused", "dropped") == [logged]
+        closed = await ws.receive(timeout=5)  # a CLOSE packet, then the connection ends
+        while closed.type == aiohttp.WSMsgType.TEXT:
+            closed = await ws.receive(timeout=5)
+        assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     assert room.server.errors == []
     assert assert_no_handler_errors()
     await wait_until(lambda: room.online() == ["ada", "bob"], what="mallory gone")
+
+
+async def polling_session(http, url, name):
+    """An Engine.IO session on HTTP long-polling that joins ``/`` as ``name``; its URL."""
+    async with http.get(url + "/socket.io/?EIO=4&transport=polling") as response:
+        opened = json.loads((await response.text())[1:])
+    session = f"{url}/socket.io/?EIO=4&transport=polling&sid={opened['sid']}"
+    async with http.post(session, data="40" + json.dumps({"name": name})) as response:
+        assert response.status == 200
+    return session
+
+
+async def test_an_oversize_polling_post_is_answered_at_once_and_closes_the_session(room):
+    ada = await join_class(room.url, "ada")
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        session = await polling_session(http, room.url, "mallory")
+        await wait_until(lambda: "mallory" in room.online(), what="mallory joining")
+        big = '42["chat message","' + "y" * room.limits.max_packet_bytes + '"]'
+        async with http.post(session, data=big) as response:
+            assert response.status == 400
+        async with http.get(session) as response:
+            assert response.status == 400 and "Invalid session" in await response.text()
+    assert room.online() == ["ada"]
+    limit = f"{room.limits.max_packet_bytes:,}"
+    assert room.server.log.lines("refused", "dropped") == [
+        f"mallory sent a request over {limit} bytes: closed"
+    ]
+    await everyone_still_chats(room, ada)
 
 
 async def test_binary_garbage_and_a_torrent_of_frames_leave_the_others_alone(room):

@@ -35,7 +35,7 @@ from chatlib._engine import frames, managers, sharedframe, versions, wsdriver
 from chatlib._engine.client import EngineClient
 from chatlib._engine.leanqueue import LeanQueue
 from chatlib._engine.quickpoll import QuickPollSocket
-from chatlib._engine.server import MALFORMED, EngineServer
+from chatlib._engine.server import MALFORMED, EngineServer, PacketRefused
 from chatlib.scale.cluster import wait_for_subscribers
 
 TIMEOUT = 5.0
@@ -59,6 +59,8 @@ SIGNATURES = [
     ("python-socketio", socketio.AsyncServer, "_send_packet", "eio_sid, pkt"),
     ("python-socketio", socketio.AsyncServer, "_get_event_handler", "event, namespace, args"),
     ("python-socketio", socketio.AsyncServer, "_get_namespace_handler", "namespace, args"),
+    ("python-socketio", socketio.AsyncServer, "_handle_ack", "eio_sid, namespace, id, data"),
+    ("python-socketio", socketio.AsyncServer, "_handle_disconnect", "eio_sid, namespace, reason"),
     ("python-socketio", socketio.AsyncClient, "_handle_event", "namespace, id, data"),
     # connection state recovery (chatlib/_engine/recovery.py)
     ("python-socketio", socketio.AsyncServer, "_handle_connect", "eio_sid, namespace, data"),
@@ -72,6 +74,7 @@ SIGNATURES = [
     ("python-engineio", engineio_async_socket.AsyncSocket, "poll", ""),
     ("python-engineio", engineio_async_socket.AsyncSocket, "send", "pkt"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "check_ping_timeout", ""),
+    ("python-engineio", engineio_async_socket.AsyncSocket, "handle_post_request", "environ"),
     ("python-engineio", engineio_aiohttp.WebSocket, "wait", ""),
 ]
 
@@ -273,6 +276,80 @@ async def test_undecodable_packets_raise_what_on_malformed_packet_catches():
     assert all(isinstance(e, MALFORMED) for e in sio.malformed), broken(
         f"{name} raised {[type(e).__name__ for e in sio.malformed]}"
     )
+
+
+async def test_waiting_binary_packets_and_awaited_acks_have_the_shapes_read():
+    """``_binary_packet[eio_sid]`` holds ``attachment_count`` and ``attachments`` while it
+    waits; ``manager.callbacks[sid][id]`` holds what the server awaits; over the caps, or an
+    ack nobody awaits, reaches ``on_malformed_packet`` as ``PacketRefused``."""
+    sio = Recorder(max_attachments=2, max_attachment_bytes=10)
+    async with serving(sio) as url:
+        websocket_url = url + "/socket.io/?EIO=4&transport=websocket"
+        async with aiohttp.ClientSession() as http, http.ws_connect(websocket_url) as ws:
+            assert (await ws.receive_str()).startswith("0")
+            await ws.send_str("40")
+            sid = json.loads((await ws.receive_str())[2:])["sid"]
+            (eio_sid,) = sio.eio.sockets
+            await ws.send_str(
+                '452-["file",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
+            )
+            await wait_for(lambda: eio_sid in sio._binary_packet, "a waiting binary packet")
+            waiting = sio._binary_packet[eio_sid]
+            name = "Packet.attachment_count/attachments"
+            assert (waiting.attachment_count, waiting.attachments) == (2, []), broken(name)
+            await ws.send_bytes(b"abcd")
+            await wait_for(lambda: waiting.attachments == [b"abcd"], "the first attachment")
+            await ws.send_bytes(b"efg")
+            await wait_for(
+                lambda: ("packet", "/", None, ["file", b"abcd", b"efg"]) in sio.seen, "the event"
+            )
+            asking = asyncio.ensure_future(sio.call("q", to=sid, timeout=TIMEOUT))
+            assert await ws.receive_str() == '421["q"]'
+            assert 1 in sio.manager.callbacks.get(sid, {}), broken(
+                "AsyncManager.callbacks[sid][id]"
+            )
+            await ws.send_str('431["a"]')
+            assert await asyncio.wait_for(asking, TIMEOUT) == "a"
+            assert sio.malformed == []
+            await ws.send_str("431[]")  # answered already
+            await ws.send_str('453-["file",{"_placeholder":true,"num":0}]')  # over max_attachments
+            await ws.send_str('451-["file",{"_placeholder":true,"num":0}]')
+            await ws.send_bytes(b"x" * 11)  # over max_attachment_bytes
+            await wait_for(lambda: len(sio.malformed) == 3, "three refused packets")
+    assert [str(e) for e in sio.malformed] == [
+        "an acknowledgement the server never asked for",
+        "a binary packet announcing 3 attachments (at most 2)",
+        "binary attachments over 10 bytes in one packet",
+    ]
+    assert all(isinstance(e, PacketRefused) for e in sio.malformed)
+
+
+async def test_a_dropped_connection_is_told_and_cut_and_an_oversize_post_answered():
+    """``drop_connection`` closes through ``AsyncSocket.close(wait=False)``, then cuts the
+    WebSocket; an oversize POST reaches ``handle_post_request`` and is answered at once."""
+    sio = Recorder(max_http_buffer_size=100)
+    async with serving(sio) as url:
+        websocket_url = url + "/socket.io/?EIO=4&transport=websocket"
+        async with aiohttp.ClientSession() as http, http.ws_connect(websocket_url) as ws:
+            assert (await ws.receive_str()).startswith("0")
+            (eio_sid,) = sio.eio.sockets
+            await sio.drop_connection(eio_sid)
+            assert await ws.receive_str(timeout=TIMEOUT) == "1", broken(
+                "AsyncSocket.close(wait=False)", "python-engineio"
+            )
+            ended = await ws.receive(timeout=TIMEOUT)  # not answering: cut anyway
+            assert ended.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert eio_sid not in sio.eio.sockets
+        oversize: list[str] = []
+        sio.on_oversize_request = oversize.append  # type: ignore[method-assign]
+        async with aiohttp.ClientSession() as http:
+            base = url + "/socket.io/?EIO=4&transport=polling"
+            async with http.get(base) as response:
+                eio_sid = json.loads((await response.text())[1:])["sid"]
+            async with asyncio.timeout(TIMEOUT):
+                async with http.post(f"{base}&sid={eio_sid}", data="4" + "x" * 200) as response:
+                    assert response.status == 400, broken("AsyncSocket.handle_post_request")
+    assert oversize == [eio_sid] and eio_sid not in sio.eio.sockets
 
 
 async def test_the_engine_disconnect_comes_after_every_namespace_disconnect():

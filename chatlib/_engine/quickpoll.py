@@ -48,6 +48,31 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
     """The WebSocket's transport when its frames are not compressed: a broadcast's
     shared frame may be written to it (``sharedframe.write_to_idle``)."""
 
+    @staticmethod
+    def on_oversize_request(eio_sid: str) -> None:
+        """Told when a polling POST is over the size limit (the server sets its own)."""
+
+    async def handle_post_request(self, environ: dict[str, Any]) -> None:
+        """python-engineio's POST, but an oversize one closes the session first.
+
+        python-engineio answers an oversize POST only once the session has
+        closed, and its close waits for the client to fetch the CLOSE packet:
+        a client that is not polling at that moment never gets an answer.
+        Closed here without waiting, the POST is answered at once (400).
+        """
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > self.server.max_http_buffer_size and not self.closed:
+            self.on_oversize_request(self.sid)
+            await self.close(wait=False, reason=self.server.reason.TRANSPORT_ERROR)
+        return await super().handle_post_request(environ)
+
+    def cut_after(self, delay: float) -> None:
+        """Cut this socket's WebSocket (its TCP connection) after ``delay`` seconds."""
+        ws = self._websocket
+        transport = ws.environ["aiohttp.request"].transport if ws is not None else None
+        if transport is not None:
+            asyncio.get_running_loop().call_later(delay, transport.abort)
+
     async def _websocket_handler(self, ws: Any) -> Any:
         self._websocket = ws
         response = getattr(ws, "_sock", None)  # the aiohttp WebSocketResponse behind the driver

@@ -9,13 +9,16 @@ as a handler could be silently undone. Here it cannot be:
   (when one is set) and a valid display name no other connection holds;
 - every event is refused, with the reason in its acknowledgement, when it
   uses a reserved name, has no handler, or comes too fast (rate limit);
+  chatlib's own events (``settle``'s) are answered only for clients of the
+  instructor's process, and count against the rate limit for anyone else;
 - a malformed packet disconnects the client that sent it, and only that one.
 
 It does all this through the hooks of ``chatlib._engine.server.EngineServer``
 (``ObservedServer``'s base): what it needs of python-socketio's internals is
 there, pinned by the contract tests. A WebSocket frame that is not Engine.IO
-at all ends that session cleanly (``chatlib._engine.frames``) instead of
-leaving it "online" until the ping timeout.
+at all ends that session cleanly (``ObservedServer``, through
+``chatlib._engine.frames``) instead of leaving it "online" until the ping
+timeout.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 from socketio import exceptions
 
-from .._engine.frames import close_on_bad_frames
+from ..clients import is_local_client
 from ..observed import ObservedServer
 from ..protocol import INTERNAL_EVENTS, RESERVED_EVENTS
 from .access import TokenGate
@@ -49,7 +52,6 @@ class ClassroomServer(ObservedServer):
         self.rate = RateLimit(self.limits.per_second, self.limits.burst)
         self.members: dict[str, str] = {}
         self._holders: dict[str, tuple[str, str]] = {}  # name_key -> (eio_sid, seat)
-        close_on_bad_frames(self.eio, self._bad_frame)
 
     def online(self) -> list[str]:
         """Sorted display names of everyone connected."""
@@ -134,15 +136,12 @@ class ClassroomServer(ObservedServer):
     async def on_event_packet(
         self, eio_sid: str, namespace: str, id: int | None, data: Any
     ) -> bool:
-        if not isinstance(data, list) or not data or not isinstance(data[0], str):
-            await self._drop(eio_sid, "an event without a name")
-            return False
-        event = data[0]
-        if event in INTERNAL_EVENTS:
-            return True
+        event = data[0]  # a name: the engine refused an event without one
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
-        if sid is None or not self.manager.is_connected(sid, namespace):
-            return False  # not in that namespace: python-socketio ignores it too
+        if not self.manager.is_connected(sid, namespace):
+            return False  # still connecting or leaving: python-socketio ignores it too
+        if event in INTERNAL_EVENTS and is_local_client(sid, namespace):
+            return True  # settle() and its barrier, from the instructor's own clients
         refusal = self._refusal(eio_sid, namespace, event)
         if refusal is None:
             return True
@@ -157,24 +156,15 @@ class ClassroomServer(ObservedServer):
             return f"{event!r} is a reserved event name: clients cannot send it"
         if not self.rate.allow(eio_sid):
             return self.rate.explain()
+        if event in INTERNAL_EVENTS:
+            return f"{event!r} is for the instructor's own clients: students cannot send it"
         if not self.has_handler(event, namespace):
             return f"unknown event {event[:40]!r}: this server does not handle it"
         return None
 
     # --- bad packets -------------------------------------------------------
-    async def on_malformed_packet(self, eio_sid: str, error: Exception) -> None:
-        await self._drop(eio_sid, f"a malformed packet ({type(error).__name__})")
-
-    def _bad_frame(self) -> None:
-        self.log.add("refused", "a client sent a frame that is not Engine.IO: closed")
-
-    async def _drop(self, eio_sid: str, what: str) -> None:
-        """Disconnect the one client that sent ``what``; everyone else is untouched."""
-        who = self.members.get(eio_sid, "a client")
-        self.log.add("refused", f"{who} sent {what}: disconnected")
-        self.forget_partial_packet(eio_sid)
-        if eio_sid in self.eio.sockets:
-            await self.eio.disconnect(eio_sid)
+    def engine_name(self, eio_sid: str) -> str:
+        return self.members.get(eio_sid, "a client")
 
 
 def _seat(auth: Any) -> str:

@@ -26,12 +26,16 @@ class Limits:
     ``burst`` how many it may send at once after a pause (a typist's quick
     replies). ``max_chars`` bounds a chat message; ``max_packet_bytes`` is
     Engine.IO's own limit: a bigger frame closes that client's connection.
+    ``connections_per_address`` bounds the connections one machine may hold
+    open at once (a browser tab uses one or two; the server's own machine is
+    not counted).
     """
 
     per_second: float = 2.0
     burst: int = 10
     max_chars: int = 500
     max_packet_bytes: int = 16_000
+    connections_per_address: int = 20
 
 
 @dataclass

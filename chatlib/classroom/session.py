@@ -25,7 +25,16 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .. import chat
 from .._engine.managers import close_queue, room_table, start_listening
-from ..cli import OneLineParser, fail, listen_error, port_number, resolve_host
+from ..admission import report_when_out_of_files
+from ..cli import (
+    OneLineParser,
+    fail,
+    listen_error,
+    port_number,
+    print_warning,
+    print_warnings,
+    resolve_host,
+)
 from ..heartbeat import PingOptions, add_ping_options, ping_options
 from ..server import EmbeddedServer
 from .access import (
@@ -107,6 +116,7 @@ class Classroom:
             server_class=ClassroomServer,
             gate=TokenGate(self.token),
             limits=self.limits,
+            connections_per_address=self.limits.connections_per_address,
             cors_allowed_origins=cors_allowed_origins,
             **server_options,
         )
@@ -284,6 +294,8 @@ async def _serve(
         await classroom.start()
     except OSError as error:
         return listen_error(args.host, args.port, error)
+    classroom.server.log.subscribe(print_warnings)
+    report_when_out_of_files(asyncio.get_running_loop(), print_warning)
     print(join_message(classroom), flush=True)
     leave_startup_out_of_full_collections()
     try:
