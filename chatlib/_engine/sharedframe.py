@@ -89,7 +89,15 @@ def write_to_idle(
         ):
             left.append(eio_sid)
             continue
-        transport.write(frame)
+        send = socket._plain_send
+        sent = 0
+        if send is not None:  # the transport's own first step, without its checks and frame
+            try:
+                sent = send(frame)
+            except OSError:  # full, or lost: the transport meets it again below and copes
+                sent = 0
+        if sent < len(frame):
+            transport.write(memoryview(frame)[sent:] if sent else frame)
         if logged:  # the line engine.io logs for every packet it sends
             for pkt in packets:
                 shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data
