@@ -4,9 +4,10 @@ A server's WebSocket frame carries no mask and, without per-message
 compression, nothing that depends on the connection: for a broadcast it is
 the same bytes for every receiver. aiohttp would build it again for each one
 (header, payload copy, checks, an awaited call through engine.io's driver).
-Here it is built once, and each idle receiver gets one ``transport.write`` of
-those bytes, which hands them to the kernel without a copy when nothing is
-buffered for that client.
+Here it is built once, and each idle receiver gets one ``send`` of those bytes
+on its socket (what ``transport.write`` would do first, nothing being buffered
+for that client); only what the kernel does not take goes to
+``transport.write``, to be buffered as usual.
 
 "Idle" is what ``QuickPollSocket.send`` checks before its own direct write:
 the socket is on WebSocket, not closing, its queue empty, its writer waiting,
@@ -16,9 +17,9 @@ lost one) gets the packets the usual way, through engine.io, so order,
 back-pressure and liveness stay engine.io's.
 
 Relies on ``QuickPollSocket``'s record of its plain WebSocket transport and
-on python-engineio's ``AsyncSocket`` attributes (``queue``, ``upgraded``,
-``closing``, ``closed``, ``last_ping``); ``tests/test_engine_contract.py``
-pins them.
+of that transport's socket (asyncio's ``_sock``), and on python-engineio's
+``AsyncSocket`` attributes (``queue``, ``upgraded``, ``closing``, ``closed``,
+``last_ping``); ``tests/test_engine_contract.py`` pins them.
 """
 
 from __future__ import annotations
