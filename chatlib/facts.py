@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from ._engine.managers import participants
 
 sequence = itertools.count()
 """One counter for messages and facts: their ``seq`` orders them against each other."""
@@ -91,32 +93,71 @@ class FactLog:
         return len(self._facts)
 
 
+class ClientNames(dict[tuple[str, str], str]):
+    """``{(namespace, sid): name}`` of a server's clients, and the sorted names of audiences.
+
+    Every emit fact lists its audience's names sorted. Looking up and sorting a
+    few hundred names cost more per emit than the rest of the fact, yet the
+    audience rarely changes from one broadcast to the next; so the sorted names
+    of recent audiences are kept until any name is set or removed (the only
+    ways a server changes this mapping).
+    """
+
+    KEPT = 16
+    """Audiences remembered at once; more start the memo afresh."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sorted: dict[tuple[str, frozenset[str]], tuple[str, ...]] = {}
+
+    def __setitem__(self, key: tuple[str, str], value: str) -> None:
+        self._sorted.clear()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        self._sorted.clear()
+        super().__delitem__(key)
+
+    def pop(self, key: tuple[str, str], default: Any = None) -> Any:
+        self._sorted.clear()
+        return super().pop(key, default)
+
+    def sorted_names(self, namespace: str, sids: set[str]) -> tuple[str, ...]:
+        """The names of ``sids`` in ``namespace``, sorted; sockets without a name left out."""
+        if not sids:
+            return ()
+        key = (namespace, frozenset(sids))
+        found = self._sorted.get(key)
+        if found is None:
+            if len(self._sorted) >= self.KEPT:
+                self._sorted.clear()
+            named = map(self.get, zip(itertools.repeat(namespace), sids))
+            found = self._sorted[key] = tuple(sorted([n for n in named if n is not None]))
+        return found
+
+
 def audience(
-    manager: Any, names: dict[tuple[str, str], str], to: Any, skip_sid: Any, namespace: str
+    manager: Any, names: ClientNames, to: Any, skip_sid: Any, namespace: str
 ) -> dict[str, tuple[str, ...]]:
     """Whom an emit addresses on this node, whom ``skip_sid`` excludes, who is outside.
 
     Computed from the manager's rooms at the moment of the emit, as python-socketio
     does itself; clients without a name (not ``ChatClient``s) are left out.
     """
-    # dict() and map() walk the participants and names in C: this runs once per emit, and
+    # participants() and map() walk the rooms and names in C: this runs once per emit, and
     # at a few hundred receivers it was most of a broadcast's cost outside the writes.
-    everyone = set(dict(manager.get_participants(namespace, None)))
+    everyone = set(participants(manager, namespace, None))
     to = to or None  # python-socketio sends an emit with ``to=[]`` to everyone
     written = [] if to is None else [to] if isinstance(to, str) else list(to)
     if to is None:
         addressed = everyone
     else:
-        addressed = set(dict(manager.get_participants(namespace, written))) if written else set()
+        addressed = set(participants(manager, namespace, written)) if written else set()
     skip = set() if not skip_sid else {skip_sid} if isinstance(skip_sid, str) else set(skip_sid)
-
-    def named(sids: Iterable[str]) -> tuple[str, ...]:
-        found = map(names.get, zip(itertools.repeat(namespace), sids))
-        return tuple(sorted([name for name in found if name is not None]))
 
     return {
         "to": tuple(names.get((namespace, item), item) for item in written),
-        "targets": named(addressed - skip),
-        "excluded": named(everyone & skip),
-        "outside": named(everyone - addressed - skip),
+        "targets": names.sorted_names(namespace, addressed - skip),
+        "excluded": names.sorted_names(namespace, everyone & skip),
+        "outside": names.sorted_names(namespace, everyone - addressed - skip),
     }

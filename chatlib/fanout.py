@@ -19,6 +19,7 @@ from typing import Any
 from engineio import packet as eio_packet
 from socketio import AsyncManager, AsyncRedisManager, packet
 
+from ._engine.managers import participants
 from ._engine.quickpoll import DIRECT_WRITE_LIMIT
 from ._engine.sharedframe import websocket_frames, write_to_idle
 
@@ -71,8 +72,10 @@ class FanoutManager(AsyncManager):
             return
         if namespace not in self.get_namespaces():
             return
-        skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
-        receivers = [e for s, e in self.get_participants(namespace, to or room) if s not in skipped]
+        addressed = participants(self, namespace, to or room)
+        for sid in skip_sid if isinstance(skip_sid, list) else [skip_sid]:
+            addressed.pop(sid, None)
+        receivers = list(addressed.values())
         if not receivers:
             return
         packets = self._packets(event, data, namespace)

@@ -24,7 +24,7 @@ from socketio import exceptions
 from ._engine.frames import close_on_bad_frames
 from ._engine.recovery import RecoveringServer
 from ._engine.server import PacketRefused
-from .facts import FactLog, audience
+from .facts import ClientNames, FactLog, audience
 from .log import ServerLog, describe
 from .protocol import INTERNAL_EVENTS, MARKER_EVENT, RESERVED_EVENTS, SETTLE_EVENT
 
@@ -71,7 +71,7 @@ class ObservedServer(RecoveringServer):
         self.log = ServerLog()
         self.facts = FactLog()
         self.errors: list[HandlerError] = []
-        self._names: dict[tuple[str, str], str] = {}
+        self._names = ClientNames()
         self._busy = 0
         self._connect_type_errors: dict[tuple[str, str], TypeError] = {}
         self._idle = asyncio.Event()

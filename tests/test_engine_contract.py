@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import socket as stdlib_socket
 import time
 import uuid
 import warnings
@@ -421,8 +422,16 @@ async def test_a_plain_websocket_lends_its_transport_to_shared_frames():
             await wait_for(lambda: deflating._websocket is not None, "the second websocket")
             assert not plain._websocket._sock.compress, broken("aiohttp WebSocket._sock", engine)
             assert deflating._websocket._sock.compress, broken("WebSocket._sock.compress", engine)
-            assert plain._plain_transport is plain._websocket.environ["aiohttp.request"].transport
+            transport = plain._websocket.environ["aiohttp.request"].transport
+            assert plain._plain_transport is transport
             assert deflating._plain_transport is None
+            # asyncio's selector transport keeps its socket in ``_sock`` and, with nothing
+            # buffered, writes by one ``send`` of it: the call write_to_idle makes itself.
+            assert isinstance(transport._sock, stdlib_socket.socket), broken(
+                "asyncio _SelectorSocketTransport._sock", "CPython"
+            )
+            assert plain._plain_send == transport._sock.send
+            assert deflating._plain_send is None
             await wait_for(lambda: plain._writer_waiting, "the writer to wait in poll()")
             last_ping = plain.last_ping
             assert plain.closed is False and (last_ping is None or last_ping > 0), broken(
@@ -504,6 +513,15 @@ async def test_the_room_table_and_the_listener_have_the_shapes_read():
         assert table.get(sid) == {sid: eio_sid}, broken(f"{name} (a socket's own room)")
         assert table.get("music") == {sid: eio_sid}, broken(f"{name} (a named room)")
         assert managers.namespaces_in_use(sio.manager) == ["/"], broken(name)
+        bob = client()
+        await bob.connect(url)
+        await sio.enter_room(bob.get_sid(), "art")
+        for room in (None, "music", ["music", "art"], ("art",), "nowhere"):
+            expected = dict(sio.manager.get_participants("/", room))
+            found = managers.participants(sio.manager, "/", room)
+            assert found == expected, broken(f"{name} (each room's bidict ``_fwdm``)")
+            assert list(found) == list(expected), broken(f"{name} (the order of participants)")
+        await bob.disconnect()
         await alice.disconnect()
     fresh = EngineServer(async_mode="aiohttp")
     assert fresh.manager_initialized is False, broken("AsyncServer.manager_initialized")

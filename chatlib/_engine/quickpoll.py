@@ -9,6 +9,7 @@ Subclasses python-engineio's ``AsyncSocket`` and relies on its internals
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 from engineio import async_socket as engineio_async_socket
@@ -47,6 +48,10 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
     _plain_transport: Any = None
     """The WebSocket's transport when its frames are not compressed: a broadcast's
     shared frame may be written to it (``sharedframe.write_to_idle``)."""
+    _plain_send: Any = None
+    """The ``send`` of the socket behind ``_plain_transport`` when asyncio's own selector
+    transport holds it (``_sock``): with nothing buffered, that is the one call
+    ``transport.write`` would make. ``None`` on other loops (uvloop)."""
 
     @staticmethod
     def on_oversize_request(eio_sid: str) -> None:
@@ -78,11 +83,14 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
         response = getattr(ws, "_sock", None)  # the aiohttp WebSocketResponse behind the driver
         if response is not None and not response.compress:
             self._plain_transport = ws.environ["aiohttp.request"].transport
+            raw = getattr(self._plain_transport, "_sock", None)
+            self._plain_send = raw.send if isinstance(raw, socket.socket) else None
         try:
             return await super()._websocket_handler(ws)
         finally:
             self._websocket = None
             self._plain_transport = None
+            self._plain_send = None
 
     async def send(self, pkt: Any) -> None:
         ws = self._websocket

@@ -4,9 +4,10 @@ A server's WebSocket frame carries no mask and, without per-message
 compression, nothing that depends on the connection: for a broadcast it is
 the same bytes for every receiver. aiohttp would build it again for each one
 (header, payload copy, checks, an awaited call through engine.io's driver).
-Here it is built once, and each idle receiver gets one ``transport.write`` of
-those bytes, which hands them to the kernel without a copy when nothing is
-buffered for that client.
+Here it is built once, and each idle receiver gets one ``send`` of those bytes
+on its socket (what ``transport.write`` would do first, nothing being buffered
+for that client); only what the kernel does not take goes to
+``transport.write``, to be buffered as usual.
 
 "Idle" is what ``QuickPollSocket.send`` checks before its own direct write:
 the socket is on WebSocket, not closing, its queue empty, its writer waiting,
@@ -16,9 +17,9 @@ lost one) gets the packets the usual way, through engine.io, so order,
 back-pressure and liveness stay engine.io's.
 
 Relies on ``QuickPollSocket``'s record of its plain WebSocket transport and
-on python-engineio's ``AsyncSocket`` attributes (``queue``, ``upgraded``,
-``closing``, ``closed``, ``last_ping``); ``tests/test_engine_contract.py``
-pins them.
+of that transport's socket (asyncio's ``_sock``), and on python-engineio's
+``AsyncSocket`` attributes (``queue``, ``upgraded``, ``closing``, ``closed``,
+``last_ping``); ``tests/test_engine_contract.py`` pins them.
 """
 
 from __future__ import annotations
@@ -89,7 +90,15 @@ def write_to_idle(
         ):
             left.append(eio_sid)
             continue
-        transport.write(frame)
+        send = socket._plain_send
+        sent = 0
+        if send is not None:  # the transport's own first step, without its checks and frame
+            try:
+                sent = send(frame)
+            except OSError:  # full, or lost: the transport meets it again below and copes
+                sent = 0
+        if sent < len(frame):
+            transport.write(memoryview(frame)[sent:] if sent else frame)
         if logged:  # the line engine.io logs for every packet it sends
             for pkt in packets:
                 shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data
