@@ -9,7 +9,7 @@ import nbformat
 import pytest
 import yaml
 
-from tools.execute import WIDGET_STATE, WIDGET_VIEW, stable_widget_ids
+from tools.execute import WIDGET_STATE, WIDGET_VIEW, joined_streams, stable_widget_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*-*.ipynb"))
@@ -146,3 +146,18 @@ def test_no_markdown_cell_is_longer_than_250_words(path):
     words = {i: len(c.source.split()) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"}
     too_long = {i: n for i, n in words.items() if n > 250}
     assert not too_long, f"markdown cells over 250 words (cell: words): {too_long}"
+
+
+def test_a_stream_printed_in_pieces_is_saved_as_one_output():
+    piece = nbformat.v4.new_output
+    outputs = [
+        piece("stream", name="stdout", text="Node, erin:"),
+        piece("stream", name="stdout", text=" ['client namespace disconnect']\n"),
+        piece("stream", name="stderr", text="a warning\n"),
+        piece("stream", name="stdout", text="after\n"),
+    ]
+    assert [(o.name, o.text) for o in joined_streams(outputs)] == [
+        ("stdout", "Node, erin: ['client namespace disconnect']\n"),
+        ("stderr", "a warning\n"),
+        ("stdout", "after\n"),
+    ]

@@ -33,12 +33,17 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _MODEL_ID = re.compile(r"[0-9a-f]{32}")
 _LOOPBACK_PORT = re.compile(r"(127\.0\.0\.1|localhost):\d{2,5}")
 
-# Run in the kernel; prints the widget manager's state as one JSON document. Defaults are left
+# Run in the kernel; prints the widget manager's state as one JSON document. chatlib's views
+# redraw a moment after what they show changes (coalesced): each is redrawn first, so the state
+# holds what they show now, not what a pending redraw was about to replace. Defaults are left
 # out (a pane's layout alone has some forty), except for anywidget's widgets, whose front end
 # (_esm, _css) is an instance trait's default.
 _STATE_SOURCE = (
     "import json as _json\n"
     "from ipywidgets import Widget as _Widget\n"
+    "for _view in list(_Widget.widgets.values()):\n"
+    "    if callable(getattr(_view, 'refresh', None)):\n"
+    "        _view.refresh()\n"
     "_state = _Widget.get_manager_state(drop_defaults=True)\n"
     "from anywidget import AnyWidget as _AnyWidget\n"
     "_any = [w for w in _Widget.widgets.values() if isinstance(w, _AnyWidget)]\n"
@@ -88,7 +93,31 @@ def execute(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookN
     notebook.metadata.pop("widgets", None)
     if state.get("state"):
         notebook.metadata["widgets"] = {WIDGET_STATE: state}
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = joined_streams(cell.outputs)
     return stable_widget_ids(notebook, seed=notebook.cells[0].source)
+
+
+def joined_streams(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """Consecutive pieces of one stream as one output, as a reader sees them.
+
+    A cell that prints while it waits (a line from Node, then the rest) arrives
+    in pieces whose number depends on timing; joined, the saved cell is the same
+    on every run.
+    """
+    joined: list[nbformat.NotebookNode] = []
+    for output in outputs:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and output.output_type == last.output_type == "stream"
+            and output.name == last.name
+        ):
+            last.text += output.text
+        else:
+            joined.append(output)
+    return joined
 
 
 def stable_widget_ids(notebook: nbformat.NotebookNode, seed: str) -> nbformat.NotebookNode:
