@@ -42,6 +42,10 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.idle_sockets import open_idle, seconds_until_closed  # noqa: E402  (the tests' own)
+
 SOFT_LIMIT = 1024
 ANNOUNCE_MANY = '459999999999-["chat message",{"_placeholder":true,"num":0}]'
 ANNOUNCE_TEN = (
@@ -210,27 +214,8 @@ async def page_latency(url: str, timeout: float = 60) -> float:
 
 async def held_until_closed(url: str, count: int, wait: float, source: str = "127.0.0.1"):
     """Open ``count`` idle connections; seconds until each is closed by the server (or None)."""
-    host, port = url.removeprefix("http://").split(":")
-    opened: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
-    for n in range(count):
-        with contextlib.suppress(OSError):
-            reader, writer = await asyncio.open_connection(host, int(port), local_addr=(source, 0))
-            if n % 10 == 9:  # half a request: a slow client, or a slowloris
-                writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")
-            opened.append((reader, writer, time.perf_counter()))
-
-    async def closed_after(reader: asyncio.StreamReader, began: float) -> float | None:
-        try:
-            async with asyncio.timeout(wait):
-                while await reader.read(1024):
-                    pass
-        except TimeoutError:
-            return None
-        except OSError:
-            pass
-        return time.perf_counter() - began
-
-    waits = [asyncio.ensure_future(closed_after(r, t)) for r, _, t in opened]
+    opened = await open_idle(url, count, source, skip_refused=True)
+    waits = [asyncio.ensure_future(seconds_until_closed(r, t, wait)) for r, _, t in opened]
     return opened, waits
 
 

@@ -29,6 +29,8 @@ from chatlib.classroom.session import start_class
 from chatlib.clients import ChatClient
 from tests.serve_support import free_port
 
+from .idle_sockets import open_idle, seconds_until_closed
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
@@ -60,31 +62,6 @@ def test_attachment_floods_of_150_mb_leave_both_servers_memory_bounded():
         assert row["sent_mb"] >= 300, row
         assert row["growth_mb"] < 64, row
         assert row["dropped_lines"] == row["connections"], row  # one line per client cut off
-
-
-async def open_idle(url: str, count: int, source: str = "127.0.0.1"):
-    """``count`` TCP connections that send nothing (every tenth: half an HTTP request)."""
-    host, port = url.removeprefix("http://").split(":")
-    opened = []
-    for n in range(count):
-        reader, writer = await asyncio.open_connection(host, int(port), local_addr=(source, 0))
-        if n % 10 == 9:
-            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")
-        opened.append((reader, writer, time.monotonic()))
-    return opened
-
-
-async def seconds_until_closed(reader: asyncio.StreamReader, began: float, bound: float):
-    """Seconds from ``began`` until the server closes the connection (None: not in ``bound``)."""
-    try:
-        async with asyncio.timeout(bound):
-            while await reader.read(1024):
-                pass
-    except TimeoutError:
-        return None
-    except OSError:
-        pass
-    return time.monotonic() - began
 
 
 async def get_page(url: str) -> float:
