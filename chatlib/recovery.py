@@ -155,11 +155,21 @@ class _Emitted:
     emitted_at: float
 
     def is_for(self, session: HeldSession) -> bool:
-        """Would a socket in ``session.rooms`` have received it? (Node's rule, too.)"""
-        if self.namespace != session.namespace:
-            return False
-        addressed = not self.rooms or not self.rooms.isdisjoint(session.rooms)
-        return addressed and self.skipped.isdisjoint(session.rooms)
+        return reaches(session, self.namespace, self.rooms, self.skipped)
+
+
+def reaches(
+    session: HeldSession, namespace: str, rooms: frozenset[str], skipped: frozenset[str]
+) -> bool:
+    """Would a socket in ``session.rooms`` have received this emit? (Node's rule, too.)
+
+    ``rooms`` is whom the emit went to (empty: everyone in ``namespace``),
+    ``skipped`` the rooms and sids it left out.
+    """
+    if namespace != session.namespace:
+        return False
+    addressed = not rooms or not rooms.isdisjoint(session.rooms)
+    return addressed and skipped.isdisjoint(session.rooms)
 
 
 def _nothing_to_resume() -> None:

@@ -74,7 +74,7 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 from socketio.packet import Packet
 
-from ..recovery import HeldSession, Recovery, RecoveryLog, as_rooms
+from ..recovery import HeldSession, Recovery, RecoveryLog, as_rooms, reaches
 
 OFFSET_FIELD = "offset"
 """The field the script adds to a published emit message: that event's stream id."""
@@ -293,16 +293,12 @@ def missed_events(claimed: Claimed, up_to: tuple[int, int]) -> list[tuple[Any, .
     for position, offset, message in claimed.after:
         if position > up_to or message.get("method") != "emit":
             continue
-        if message.get("namespace", "/") != session.namespace:
-            continue
         only = message.get(ONLY_FIELD)
         if only is not None and only != claimed.host:
             continue
         rooms = frozenset(as_rooms(message.get("room")))
         skipped = frozenset(as_rooms(message.get("skip_sid")))
-        if rooms and rooms.isdisjoint(session.rooms):
-            continue
-        if not skipped.isdisjoint(session.rooms):
+        if not reaches(session, message.get("namespace", "/"), rooms, skipped):
             continue
         missed.append((message["event"], *event_arguments(message), offset))
     return missed
