@@ -21,6 +21,12 @@ DIRECT_WRITE_LIMIT = 16 * 1024
 to its high-water mark, so writing it never waits for the client to read."""
 
 
+def log_sending(logger: Any, eio_sid: str, pkt: eio_packet.Packet) -> None:
+    """The line python-engineio logs for each packet it sends, for a packet written around it."""
+    shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data
+    logger.info("%s: Sending packet MESSAGE data %s", eio_sid, shown)
+
+
 class QuickPollSocket(engineio_async_socket.AsyncSocket):
     """An Engine.IO socket that writes chat frames straight to an idle WebSocket.
 
@@ -118,8 +124,7 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
         except Exception:  # the connection is gone: a lost transport, not a goodbye
             await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_ERROR)
             return None
-        shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data  # as engine.io logs it
-        self.server.logger.info("%s: Sending packet MESSAGE data %s", self.sid, shown)
+        log_sending(self.server.logger, self.sid, pkt)
         return None
 
     async def poll(self) -> list[Any]:

@@ -204,8 +204,12 @@ class EngineServer(socketio.AsyncServer):
                 lean.put_nowait(socket.queue.get_nowait())
             socket.queue = lean
             socket.on_oversize_request = self.on_oversize_request
-        asyncio.get_running_loop().call_later(self.join_timeout, self._check_joined, eio_sid)
+        self._expect_join(eio_sid)
         return await super()._handle_eio_connect(eio_sid, environ)
+
+    def _expect_join(self, eio_sid: str) -> None:
+        """Check in ``join_timeout`` seconds that ``eio_sid`` is in a namespace."""
+        asyncio.get_running_loop().call_later(self.join_timeout, self._check_joined, eio_sid)
 
     def _check_joined(self, eio_sid: str) -> None:
         if self.is_open(eio_sid) and not self.has_namespace(eio_sid):
@@ -214,7 +218,7 @@ class EngineServer(socketio.AsyncServer):
     async def _handle_disconnect(self, eio_sid: str, namespace: str, reason: Any = None) -> None:
         await super()._handle_disconnect(eio_sid, namespace, reason)
         if self.is_open(eio_sid):  # it left a namespace: it must join another, or go
-            asyncio.get_running_loop().call_later(self.join_timeout, self._check_joined, eio_sid)
+            self._expect_join(eio_sid)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if not self.is_open(eio_sid):

@@ -32,6 +32,8 @@ from typing import Any
 
 from engineio import packet as eio_packet
 
+from .quickpoll import log_sending
+
 TEXT, BINARY = 0x1, 0x2
 """WebSocket opcodes (RFC 6455, section 5.2)."""
 FINAL = 0x80
@@ -99,8 +101,7 @@ def write_to_idle(
                 sent = 0
         if sent < len(frame):
             transport.write(memoryview(frame)[sent:] if sent else frame)
-        if logged:  # the line engine.io logs for every packet it sends
+        if logged:
             for pkt in packets:
-                shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data
-                eio.logger.info("%s: Sending packet MESSAGE data %s", eio_sid, shown)
+                log_sending(eio.logger, eio_sid, pkt)
     return left
