@@ -24,7 +24,7 @@ from aiohttp import web
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .. import chat
-from .._engine.managers import close_queue, room_table, start_listening
+from .._engine.managers import close_queue, participants, room_table, start_listening
 from ..admission import report_when_out_of_files
 from ..cli import (
     OneLineParser,
@@ -236,7 +236,7 @@ def _add_handlers(classroom: Classroom) -> None:
 def _receivers(classroom: Classroom, room: str | None) -> int:
     """What a message costs: everyone in the class, or everyone in the room (this node's)."""
     if room is not None:
-        return sum(1 for _ in classroom.sio.manager.get_participants("/", room))
+        return len(participants(classroom.sio.manager, "/", room))
     return max(len(classroom.sio.members), classroom.board.count)
 
 
