@@ -31,6 +31,10 @@ sys.path.insert(0, str(HERE))
 from fanout import BEFORE, SERVERS, start, use_before  # noqa: E402  (a sibling script)
 
 NODE = "node socket.io 4.8"
+FLOOR = "aiohttp floor (not Socket.IO)"
+SERVERS[FLOOR] = [sys.executable, str(HERE / "python_server.py"), "aiohttp-floor"]
+"""Besides fan-out's servers, a bare aiohttp WebSocket handler that keeps the clients connected:
+the part of a Python server's cost per connection that is aiohttp's."""
 SETTLE_SECONDS = 3.0
 """Idle time after the last connection before the server's memory is read."""
 

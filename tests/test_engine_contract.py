@@ -73,6 +73,8 @@ SIGNATURES = [
     ("python-socketio", AsyncPubSubManager, "_handle_emit", "message"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "_websocket_handler", "ws"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "poll", ""),
+    ("python-engineio", engineio_async_socket.AsyncSocket, "receive", "pkt"),
+    ("python-engineio", engineio_async_socket.AsyncSocket, "close", "wait, abort, reason"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "send", "pkt"),
     ("python-engineio", engineio_async_socket.AsyncSocket, "check_ping_timeout", ""),
     ("python-engineio", engineio_async_socket.AsyncSocket, "handle_post_request", "environ"),
@@ -388,7 +390,7 @@ async def test_each_connection_gets_a_quickpoll_socket_fed_by_engineio_internals
             "AsyncSocket.upgraded/closing", engine
         )
         assert isinstance(socket.queue, LeanQueue), broken("AsyncSocket.queue (replaced)", engine)
-        await wait_for(lambda: socket._writer_waiting, "the writer to wait in poll()")
+        await wait_for(lambda: socket._writer_idle, "the WebSocket to be written to directly")
         assert await socket.check_ping_timeout(), broken("AsyncSocket.check_ping_timeout", engine)
         received: list[int] = []
         alice.on("n", received.append)
@@ -397,7 +399,7 @@ async def test_each_connection_gets_a_quickpoll_socket_fed_by_engineio_internals
         await wait_for(lambda: len(received) == 20, "20 messages")
         assert received == list(range(20)), broken("AsyncSocket.send/poll (order)", engine)
         await asyncio.sleep(0.5)  # longer than ping_interval: pings must keep flowing
-        assert alice.connected, broken("AsyncSocket.poll (pings through the queue)", engine)
+        assert alice.connected, broken("AsyncSocket.receive/schedule_ping (pings)", engine)
         await alice.disconnect()
 
 
@@ -432,7 +434,7 @@ async def test_a_plain_websocket_lends_its_transport_to_shared_frames():
             )
             assert plain._plain_send == transport._sock.send
             assert deflating._plain_send is None
-            await wait_for(lambda: plain._writer_waiting, "the writer to wait in poll()")
+            await wait_for(lambda: plain._writer_idle, "the WebSocket to be written to directly")
             last_ping = plain.last_ping
             assert plain.closed is False and (last_ping is None or last_ping > 0), broken(
                 "AsyncSocket.closed/last_ping", engine

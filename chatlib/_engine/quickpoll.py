@@ -1,15 +1,19 @@
-"""An Engine.IO socket that writes a chat frame at once when nothing is ahead of it.
+"""An Engine.IO socket that writes a chat frame at once, and holds little while idle.
 
-Subclasses python-engineio's ``AsyncSocket`` and relies on its internals
-(``_websocket_handler``, ``queue``, ``poll``, ``upgraded``, ``closing``,
-``check_ping_timeout``); ``tests/test_engine_contract.py`` pins each of them.
+Subclasses python-engineio's ``AsyncSocket``. Its WebSocket loop and its ping
+timer are chatlib's own; the rest (``receive``, ``send``, ``close``,
+``check_ping_timeout``, the polling transport, the attributes ``queue``,
+``upgraded``, ``upgrading``, ``closing``, ``last_ping``) is engine.io's, and
+``tests/test_engine_contract.py`` pins each piece relied on.
 ``chatlib._engine.server.EngineServer`` gives every new connection this class.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import time
 from typing import Any
 
 from engineio import async_socket as engineio_async_socket
@@ -28,29 +32,38 @@ def log_sending(logger: Any, eio_sid: str, pkt: eio_packet.Packet) -> None:
 
 
 class QuickPollSocket(engineio_async_socket.AsyncSocket):
-    """An Engine.IO socket that writes chat frames straight to an idle WebSocket.
+    """An Engine.IO socket whose idle WebSocket waits on one read and a timer.
 
-    Stock sockets put every packet in a queue that a writer task drains: per
-    delivery a queue put, a task wake-up and, on Python 3.11, a new task
-    inside ``asyncio.wait_for``. When the socket is on WebSocket, its queue
-    is empty and its writer is waiting, nothing can be ahead of a packet,
-    so it is written at once; the frame enters the transport's buffer before
-    any other send can run, which keeps the order of the wire. A slow reader
-    (bytes still buffered for it) or a large frame takes the queue as usual,
-    so one client can never hold up a broadcast to the others; the writer
-    waits with ``asyncio.timeout``, which needs no task.
+    python-engineio keeps, for every WebSocket, a writer task waiting on the
+    socket's queue, a new task for each read, and a task sleeping until the
+    next ping: three tasks and their coroutines for a connection that does
+    nothing. Here the read is awaited in place, a writer task exists only
+    while packets wait in the queue, and the next ping is a timer.
 
-    Only Socket.IO payloads (Engine.IO MESSAGE packets) take the direct path.
-    Engine.IO's own packets (PING, NOOP, CLOSE) always go through the queue:
-    the writer gives up on a socket whose queue stays empty for
-    ``ping_interval + ping_timeout``, and the ping that engine.io sends every
-    ``ping_interval`` is what keeps a live connection's writer fed. A ping
-    written around the queue would starve it, and every WebSocket would be
-    dropped 45 s after it connected.
+    On WebSocket with no writer running, nothing can be ahead of a packet, so
+    a Socket.IO payload (an Engine.IO MESSAGE) is written at once: no queue,
+    no task. A slow reader (bytes still buffered for it) or a large frame
+    takes the queue, and a writer task sends it in order, so one client never
+    holds up a broadcast to the others. Engine.IO's own packets (PING, NOOP,
+    CLOSE) always take the queue, which the polling transport needs.
+
+    Liveness stays engine.io's: a read waits at most ``ping_interval +
+    ping_timeout`` (a live client answers every ping within that), and a send
+    after a ping left unanswered closes the socket (``check_ping_timeout``).
     """
 
+    # engine.io's own attributes (set in BaseSocket.__init__), typed for the checks here
+    connected: bool
+    upgraded: bool
+    last_ping: float | None
+
     _websocket: Any = None
-    _writer_waiting = False
+    _reading = False
+    """The WebSocket's read loop runs: the client is there to be written to."""
+    _writer_idle = False
+    """On WebSocket with no writer running: a frame written now keeps the wire's order."""
+    _writer: asyncio.Task[None] | None = None
+    _ping_timer: asyncio.TimerHandle | None = None
     _plain_transport: Any = None
     """The WebSocket's transport when its frames are not compressed: a broadcast's
     shared frame may be written to it (``sharedframe.write_to_idle``)."""
@@ -84,39 +97,28 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
         if transport is not None:
             asyncio.get_running_loop().call_later(delay, transport.abort)
 
-    async def _websocket_handler(self, ws: Any) -> Any:
-        self._websocket = ws
-        response = getattr(ws, "_sock", None)  # the aiohttp WebSocketResponse behind the driver
-        if response is not None and not response.compress:
-            self._plain_transport = ws.environ["aiohttp.request"].transport
-            raw = getattr(self._plain_transport, "_sock", None)
-            self._plain_send = raw.send if isinstance(raw, socket.socket) else None
-        try:
-            return await super()._websocket_handler(ws)
-        finally:
-            self._websocket = None
-            self._plain_transport = None
-            self._plain_send = None
-
+    # --- sending ---------------------------------------------------------------------
     async def send(self, pkt: Any) -> None:
         ws = self._websocket
         if (
-            pkt.packet_type != eio_packet.MESSAGE  # engine.io's own packets: its own path
-            or ws is None
-            or not self._writer_waiting
-            or not self.upgraded
+            pkt.packet_type != eio_packet.MESSAGE  # engine.io's own packets: the queue
+            or not self._writer_idle
             or self.closing
         ):
-            return await super().send(pkt)
+            await super().send(pkt)
+            self._start_writer()
+            return None
         encoded = pkt.encode()
         transport = ws.environ["aiohttp.request"].transport
         if (
             not self.queue.empty()
             or len(encoded) > DIRECT_WRITE_LIMIT
             or transport is None
-            or transport.get_write_buffer_size()  # a slow reader: let its writer wait, not us
+            or transport.get_write_buffer_size()  # a slow reader: its writer waits, not us
         ):
-            return await super().send(pkt)
+            await super().send(pkt)
+            self._start_writer()
+            return None
         if not await self.check_ping_timeout():
             return None
         try:
@@ -127,15 +129,39 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
         log_sending(self.server.logger, self.sid, pkt)
         return None
 
+    def _start_writer(self) -> None:
+        """Start a writer for the queued packets: on WebSocket, if none runs and some wait."""
+        ws = self._websocket
+        if ws is None or not self.upgraded or self._writer is not None or self.queue.empty():
+            return
+        self._writer_idle = False
+        self._writer = asyncio.get_running_loop().create_task(self._write_queued(ws))
+
+    async def _write_queued(self, ws: Any) -> None:
+        """Send the queued packets in order; end once the queue is empty, or at ``None``."""
+        try:
+            while not self.queue.empty():
+                pkt = self.queue.get_nowait()
+                self.queue.task_done()
+                if pkt is None:  # the read loop has ended: close the WebSocket
+                    with contextlib.suppress(Exception):
+                        await ws.close()
+                    return
+                await ws.send(pkt.encode())
+        except Exception:  # the connection is gone: the read loop ends too
+            with contextlib.suppress(Exception):
+                await ws.close()
+        finally:
+            self._writer = None
+            self._writer_idle = self._reading and self._websocket is ws
+
     async def poll(self) -> list[Any]:
-        self._writer_waiting = True
+        """The polling transport's wait for packets, timed by ``asyncio.timeout`` (no task)."""
         try:
             async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
                 first = await self.queue.get()
         except (TimeoutError, asyncio.CancelledError):
             raise engineio_exceptions.QueueEmpty() from None
-        finally:
-            self._writer_waiting = False
         self.queue.task_done()
         if first is None:
             return []
@@ -148,3 +174,109 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
                 break
             packets.append(pkt)
         return packets
+
+    # --- pings: a timer, not a sleeping task ------------------------------------------
+    def schedule_ping(self) -> None:
+        """Ping in ``ping_interval`` seconds, once the last ping was answered (or at connect)."""
+        if self.last_ping:
+            self.last_ping = None
+            loop = asyncio.get_running_loop()
+            self._ping_timer = loop.call_later(self.server.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        self._ping_timer = None
+        if self.closing or self.closed:
+            return
+        self.last_ping = time.time()
+        self.queue.put_nowait(eio_packet.Packet(eio_packet.PING))
+        self.server.logger.info("%s: Sending packet PING data None", self.sid)
+        self._start_writer()
+
+    async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+            self._ping_timer = None
+        await super().close(wait=wait, abort=abort, reason=reason)
+
+    # --- the WebSocket transport ------------------------------------------------------
+    async def _websocket_handler(self, ws: Any) -> Any:
+        self._websocket = ws
+        response = getattr(ws, "_sock", None)  # the aiohttp WebSocketResponse behind the driver
+        if response is not None and not response.compress:
+            self._plain_transport = ws.environ["aiohttp.request"].transport
+            raw = getattr(self._plain_transport, "_sock", None)
+            self._plain_send = raw.send if isinstance(raw, socket.socket) else None
+        try:
+            if self.connected:  # it was polling: the client probes this WebSocket, then moves
+                if not await self._complete_upgrade(ws):
+                    return None
+            else:
+                self.connected = True
+                self.upgraded = True
+            self.server.logger.info("%s: Upgrade to websocket successful", self.sid)
+            self._reading = self._writer_idle = True
+            self._start_writer()  # what was queued while it was polling or upgrading
+            await self._read_until_closed(ws)
+            self._reading = self._writer_idle = False
+            self.queue.put_nowait(None)  # the last thing written: the WebSocket closes
+            self._start_writer()
+            if self._writer is not None:
+                await self._writer
+            await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+            return None
+        finally:
+            self._reading = self._writer_idle = False
+            self._websocket = None
+            self._plain_transport = None
+            self._plain_send = None
+
+    async def _complete_upgrade(self, ws: Any) -> bool:
+        """The client's probe (PING "probe", answered PONG "probe"), then its UPGRADE."""
+        self.upgrading = True  # the polling transport hands out no more packets meanwhile
+        try:
+            probe = eio_packet.Packet(encoded_packet=await self._read(ws))
+            if probe.packet_type != eio_packet.PING or probe.data != "probe":
+                self.server.logger.info("%s: Failed websocket upgrade, no PING packet", self.sid)
+                return False
+            await ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+            await self.queue.put(eio_packet.Packet(eio_packet.NOOP))  # ends the pending poll
+            upgrade = eio_packet.Packet(encoded_packet=await self._read(ws))
+            if upgrade.packet_type != eio_packet.UPGRADE:
+                self.server.logger.info(
+                    "%s: Failed websocket upgrade, expected UPGRADE packet", self.sid
+                )
+                return False
+            self.upgraded = True
+            return True
+        except (OSError, ValueError):  # gone, or a frame over the size limit
+            return False
+        finally:
+            self.upgrading = False
+
+    async def _read(self, ws: Any) -> Any:
+        """The next frame's data (``OSError`` once the client has gone)."""
+        data = await ws.wait()
+        if data and len(data) > self.server.max_http_buffer_size:
+            raise ValueError("packet is too large")
+        return data
+
+    async def _read_until_closed(self, ws: Any) -> None:
+        """Receive packets until the client closes, stays quiet too long, or is lost."""
+        quiet_limit = self.server.ping_interval + self.server.ping_timeout
+        while True:
+            try:
+                async with asyncio.timeout(quiet_limit):
+                    data = await self._read(ws)
+            except (Exception, asyncio.CancelledError):  # quiet, lost, oversize, shut down
+                return
+            if data is None:
+                return
+            try:
+                await self.receive(eio_packet.Packet(encoded_packet=data))
+            except engineio_exceptions.UnknownPacketError:
+                pass
+            except engineio_exceptions.SocketIsClosedError:
+                self.server.logger.info("Receive error -- socket is closed")
+                return
+            except Exception:  # a handler's error: logged, and the connection stays
+                self.server.logger.exception("Unknown receive error")

@@ -81,7 +81,7 @@ def write_to_idle(
         transport = getattr(socket, "_plain_transport", None)
         if (
             transport is None
-            or not socket._writer_waiting
+            or not socket._writer_idle
             or socket.closing
             or socket.closed
             or not socket.upgraded
