@@ -27,6 +27,7 @@ from .cli import (
     port_number,
     print_warning,
     print_warnings,
+    redis_error,
     resolve_host,
 )
 from .durable.server import DurableChatServer
@@ -87,13 +88,13 @@ async def serve(
             add_handlers(server.sio)
     except OSError as error:
         if isinstance(error, ConnectionError) and redis:
-            raise CannotStart(_redis_error(redis, error)) from None
+            raise CannotStart(redis_error(redis, error)) from None
         raise CannotStart(listen_error(host, port, error)) from None
     except sqlite3.Error as error:
         raise CannotStart(_db_error(db, error)) from None
     except (RedisError, ValueError) as error:
         if redis:
-            raise CannotStart(_redis_error(redis, error)) from None
+            raise CannotStart(redis_error(redis, error)) from None
         raise
     server.log.subscribe(print_warnings)
     report_when_out_of_files(asyncio.get_running_loop(), print_warning)
@@ -109,13 +110,6 @@ def _print_errors(entry: LogEntry) -> None:
     """The durable server's console: one line for each problem it meets (a full disk…)."""
     if entry.kind == "error":
         print(f"error: {entry.text}", file=sys.stderr, flush=True)
-
-
-def _redis_error(url: str, error: Exception) -> str:
-    return (
-        f"cannot use Redis at {url} ({error}): start Redis, or give its URL as "
-        "--redis redis://HOST:PORT"
-    )
 
 
 def _db_error(db: Path | None, error: sqlite3.Error) -> str:

@@ -99,3 +99,23 @@ def listen_error(host: str, port: int, error: OSError) -> str:
         return f"port {port} needs special rights here: pick one above 1023 with --port"
     reason = error.strerror or str(error)
     return f"cannot listen on {host}:{port} ({reason}): pick another --port or --host"
+
+
+def redis_error(url: str, error: Exception) -> str:
+    """The one line for a ``--redis`` URL that cannot be used: what failed and what to do."""
+    return (
+        f"cannot use Redis at {url} ({error}): start Redis, or give its URL as "
+        "--redis redis://HOST:PORT"
+    )
+
+
+def redis_refusal(url: str) -> str | None:
+    """``redis_error`` for ``url`` when nothing there answers PING in 2 s; None when it does."""
+    import redis  # here: only the commands given --redis need the client
+
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2) as client:
+            client.ping()
+    except (redis.RedisError, ValueError) as error:
+        return redis_error(url, error)
+    return None

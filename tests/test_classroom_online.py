@@ -1,5 +1,9 @@
 """Who is online: every student sees the class, updated as people come and go, coalesced."""
 
+import asyncio
+import re
+import signal
+import sys
 import uuid
 
 import socketio
@@ -107,3 +111,54 @@ async def test_two_nodes_show_the_whole_class_through_redis(redis):
     finally:
         for classroom in rooms:
             await classroom.stop()
+
+
+async def classroom_process(*options: str) -> tuple[asyncio.subprocess.Process, str, str]:
+    """``python -m chatlib classroom --port 0 OPTIONS``: the process, its URL, what it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "chatlib", "classroom", "--port", "0", *options,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    printed = ""
+    while "One node of the class" not in printed:
+        line = await asyncio.wait_for(process.stdout.readline(), 20)
+        assert line, f"the classroom ended before it said it was a node:\n{printed}"
+        printed += line.decode()
+    found = re.search(r"http://127\.0\.0\.1:\d+", printed)
+    assert found, printed
+    return process, found.group(0), printed
+
+
+async def test_the_classroom_command_runs_one_class_on_two_nodes_through_redis(redis):
+    channel = f"chatlib-cli-{uuid.uuid4().hex[:10]}"
+    shared = ("--redis", redis.url, "--channel", channel)
+    started = await asyncio.gather(classroom_process(*shared), classroom_process(*shared))
+    processes = [process for process, _, _ in started]
+    try:
+        assert f"channel '{channel}'" in started[0][2]
+        await wait_for_subscribers(redis.url, channel, 2, 5)
+        ada = await join_class(started[0][1], "ada")
+        bob = await join_class(started[1][1], "bob")
+        for pane in (ada, bob):
+            await wait_until(
+                lambda pane=pane: seen_online(pane) == {"ada", "bob"},
+                what="both students, each on a node of their own, seeing the other",
+            )
+        await ada.say("hello from node A")
+        await wait_until(
+            lambda: bob.chat_lines() == ["ada: hello from node A"], what="bob reading ada's message"
+        )
+        await ada.client.disconnect()
+        await bob.client.disconnect()
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.send_signal(signal.SIGINT)  # Ctrl+C: the class stops cleanly
+        codes = [await asyncio.wait_for(process.wait(), 10) for process in processes]
+    assert codes == [0, 0]
+    from redis import asyncio as aioredis
+
+    check = aioredis.Redis.from_url(redis.url)
+    assert await check.exists(f"{channel}:online") == 0  # each node took its names out
+    await check.aclose()

@@ -92,6 +92,10 @@ def bad_invocations(tmp_path: Path, busy_port: int) -> dict[tuple[str, ...], str
         ("serve", "--ping-interval", "0"): "0 is not a number of seconds",
         ("classroom", "--ping-timeout", "soon"): "soon is not a number of seconds",
         ("classroom", "--port", "0", "--budget", "0"): "--budget 0: give a positive number",
+        ("classroom", "--port", "0", "--redis", f"redis://127.0.0.1:{nothing_listens}"): (
+            f"cannot use Redis at redis://127.0.0.1:{nothing_listens}"
+        ),
+        ("classroom", "--port", "0", "--redis", "not-a-url"): "cannot use Redis at not-a-url",
     }
 
 

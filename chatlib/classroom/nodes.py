@@ -7,7 +7,8 @@ two things shared with the others: the queue that carries every chat message
 to every node's students (a Redis manager on one channel), and the count of
 who is online (``online.RedisNames``, in a hash named after the channel), so
 that each student sees the whole class. Names are unique per node: two
-students with one name on two nodes show as one name.
+students with one name on two nodes show as one name. From a terminal:
+``python -m chatlib classroom --redis URL [--channel NAME]`` on every node.
 """
 
 from __future__ import annotations

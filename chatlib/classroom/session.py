@@ -33,6 +33,7 @@ from ..cli import (
     port_number,
     print_warning,
     print_warnings,
+    redis_refusal,
     resolve_host,
 )
 from ..heartbeat import PingOptions, add_ping_options, ping_options
@@ -48,6 +49,7 @@ from .access import (
 from .budget import DELIVERIES_PER_SECOND, MessageBudget
 from .guard import ClassroomServer
 from .limits import Limits, check_name, check_text
+from .nodes import CHANNEL, node_options
 from .online import TICK as ONLINE_TICK
 from .online import NameCounts, OnlineBoard
 
@@ -275,6 +277,14 @@ def add_command(commands: argparse._SubParsersAction[OneLineParser]) -> None:
         help="deliveries per second the whole class may cause (a message to everyone "
         "costs one per student); beyond it messages are refused, with the reason",
     )
+    run.add_argument(
+        "--redis",
+        help="run this server as one node of a class on several servers, sharing messages "
+        "and who is online through this Redis URL (every node: the same --redis and --channel)",
+    )
+    run.add_argument(
+        "--channel", default=CHANNEL, help=f"the class's Redis channel (default {CHANNEL})"
+    )
     add_ping_options(run)
 
 
@@ -282,6 +292,7 @@ async def _serve(
     args: argparse.Namespace, host: str, options: PingOptions, budget: MessageBudget
 ) -> str | None:
     """Run the class until Ctrl+C; the one line to print when it cannot start."""
+    shared = node_options(args.redis, args.channel) if args.redis else {}
     classroom = Classroom(
         host=host,
         port=args.port,
@@ -289,6 +300,7 @@ async def _serve(
         budget=budget,
         cors_allowed_origins=args.allow_origin,
         **options,
+        **shared,
     )
     try:
         await classroom.start()
@@ -297,6 +309,12 @@ async def _serve(
     classroom.server.log.subscribe(print_warnings)
     report_when_out_of_files(asyncio.get_running_loop(), print_warning)
     print(join_message(classroom), flush=True)
+    if args.redis:
+        print(
+            f"One node of the class: messages and who is online are shared through Redis "
+            f"({args.redis}, channel {args.channel!r}) with every node started the same way.",
+            flush=True,
+        )
     leave_startup_out_of_full_collections()
     try:
         await asyncio.Event().wait()
@@ -332,6 +350,8 @@ def run(args: argparse.Namespace) -> None:
     except ValueError:
         fail("classroom", f"--budget {args.budget:g}: give a positive number of deliveries")
     options = ping_options(args)
+    if args.redis and (problem := redis_refusal(args.redis)):
+        fail("classroom", problem)
     refused: str | None = None
     with contextlib.suppress(KeyboardInterrupt):
         refused = asyncio.run(_serve(args, host, options, budget))
