@@ -32,13 +32,14 @@ def log_sending(logger: Any, eio_sid: str, pkt: eio_packet.Packet) -> None:
 
 
 class QuickPollSocket(engineio_async_socket.AsyncSocket):
-    """An Engine.IO socket whose idle WebSocket waits on one read and a timer.
+    """An Engine.IO socket whose idle WebSocket waits on one read task and a timer.
 
-    python-engineio keeps, for every WebSocket, a writer task waiting on the
-    socket's queue, a new task for each read, and a task sleeping until the
-    next ping: three tasks and their coroutines for a connection that does
-    nothing. Here the read is awaited in place, a writer task exists only
-    while packets wait in the queue, and the next ping is a timer.
+    python-engineio keeps, for every WebSocket, a task for the pending read, a
+    writer task waiting on the socket's queue, and a task sleeping until the
+    next ping: three tasks, with their coroutines and timers, for a
+    connection that does nothing. Here a writer task exists only while
+    packets wait in the queue, and the next ping is a timer; the read keeps
+    its task.
 
     On WebSocket with no writer running, nothing can be ahead of a packet, so
     a Socket.IO payload (an Engine.IO MESSAGE) is written at once: no queue,
@@ -266,7 +267,12 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
         while True:
             try:
                 async with asyncio.timeout(quiet_limit):
-                    data = await self._read(ws)
+                    # A task per read, and one more turn of the loop after each packet
+                    # below: the turns engine.io's read task and ``wait_for`` took. Handlers
+                    # and broadcasts of earlier frames then run as far before a later frame
+                    # as they did; awaited in place, a later frame's broadcast can go out
+                    # first, and the delivery tables of the notebooks change order.
+                    data = await asyncio.ensure_future(self._read(ws))
             except (Exception, asyncio.CancelledError):  # quiet, lost, oversize, shut down
                 return
             if data is None:
@@ -280,3 +286,4 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
                 return
             except Exception:  # a handler's error: logged, and the connection stays
                 self.server.logger.exception("Unknown receive error")
+            await asyncio.sleep(0)  # see above
