@@ -26,9 +26,10 @@ to its high-water mark, so writing it never waits for the client to read."""
 
 
 def log_sending(logger: Any, eio_sid: str, pkt: eio_packet.Packet) -> None:
-    """The line python-engineio logs for each packet it sends, for a packet written around it."""
+    """The line python-engineio logs for each packet it sends, for one sent around its ``send``."""
     shown = "<binary>" if isinstance(pkt.data, bytes) else pkt.data
-    logger.info("%s: Sending packet MESSAGE data %s", eio_sid, shown)
+    name = eio_packet.packet_names[pkt.packet_type]
+    logger.info("%s: Sending packet %s data %s", eio_sid, name, shown)
 
 
 class QuickPollSocket(engineio_async_socket.AsyncSocket):
@@ -61,9 +62,8 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
     _websocket: Any = None
     _reading = False
     """The WebSocket's read loop runs: the client is there to be written to."""
-    _writer_idle = False
-    """On WebSocket with no writer running: a frame written now keeps the wire's order."""
     _writer: asyncio.Task[None] | None = None
+    """The task sending queued packets, while there are some."""
     _ping_timer: asyncio.TimerHandle | None = None
     _plain_transport: Any = None
     """The WebSocket's transport when its frames are not compressed: a broadcast's
@@ -99,6 +99,14 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
             asyncio.get_running_loop().call_later(delay, transport.abort)
 
     # --- sending ---------------------------------------------------------------------
+    @property
+    def _writer_idle(self) -> bool:
+        """On WebSocket with no writer running: a frame written now keeps the wire's order.
+
+        ``sharedframe.write_to_idle`` tests the same two attributes inline.
+        """
+        return self._reading and self._writer is None
+
     async def send(self, pkt: Any) -> None:
         ws = self._websocket
         if (
@@ -135,7 +143,6 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
         ws = self._websocket
         if ws is None or not self.upgraded or self._writer is not None or self.queue.empty():
             return
-        self._writer_idle = False
         self._writer = asyncio.get_running_loop().create_task(self._write_queued(ws))
 
     async def _write_queued(self, ws: Any) -> None:
@@ -154,7 +161,6 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
                 await ws.close()
         finally:
             self._writer = None
-            self._writer_idle = self._reading and self._websocket is ws
 
     async def poll(self) -> list[Any]:
         """The polling transport's wait for packets, timed by ``asyncio.timeout`` (no task)."""
@@ -189,8 +195,9 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
         if self.closing or self.closed:
             return
         self.last_ping = time.time()
-        self.queue.put_nowait(eio_packet.Packet(eio_packet.PING))
-        self.server.logger.info("%s: Sending packet PING data None", self.sid)
+        ping = eio_packet.Packet(eio_packet.PING)
+        self.queue.put_nowait(ping)
+        log_sending(self.server.logger, self.sid, ping)
         self._start_writer()
 
     async def close(self, wait: bool = True, abort: bool = False, reason: Any = None) -> None:
@@ -215,10 +222,10 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
                 self.connected = True
                 self.upgraded = True
             self.server.logger.info("%s: Upgrade to websocket successful", self.sid)
-            self._reading = self._writer_idle = True
+            self._reading = True
             self._start_writer()  # what was queued while it was polling or upgrading
             await self._read_until_closed(ws)
-            self._reading = self._writer_idle = False
+            self._reading = False
             self.queue.put_nowait(None)  # the last thing written: the WebSocket closes
             self._start_writer()
             if self._writer is not None:
@@ -226,7 +233,7 @@ class QuickPollSocket(engineio_async_socket.AsyncSocket):
             await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
             return None
         finally:
-            self._reading = self._writer_idle = False
+            self._reading = False
             self._websocket = None
             self._plain_transport = None
             self._plain_send = None

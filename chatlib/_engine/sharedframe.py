@@ -10,7 +10,7 @@ for that client); only what the kernel does not take goes to
 ``transport.write``, to be buffered as usual.
 
 "Idle" is what ``QuickPollSocket.send`` checks before its own direct write:
-the socket is on WebSocket, not closing, its queue empty, its writer waiting,
+the socket is on WebSocket, not closing, its queue empty, no writer running,
 nothing buffered for the client, and its last ping answered in time. Every
 other receiver (still polling, a slow reader, a compressed connection, a
 lost one) gets the packets the usual way, through engine.io, so order,
@@ -81,7 +81,8 @@ def write_to_idle(
         transport = getattr(socket, "_plain_transport", None)
         if (
             transport is None
-            or not socket._writer_idle
+            or not socket._reading  # QuickPollSocket._writer_idle, inline: once per receiver
+            or socket._writer is not None
             or socket.closing
             or socket.closed
             or not socket.upgraded
