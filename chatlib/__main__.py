@@ -17,7 +17,6 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from .admission import report_when_out_of_files
 from .chat import add_chat_handlers
 from .classroom import session as classroom
 from .cli import (
@@ -25,10 +24,9 @@ from .cli import (
     fail,
     listen_error,
     port_number,
-    print_warning,
-    print_warnings,
     redis_error,
     resolve_host,
+    warn_on_console,
 )
 from .durable.server import DurableChatServer
 from .heartbeat import add_ping_options, ping_options
@@ -96,8 +94,7 @@ async def serve(
         if redis:
             raise CannotStart(redis_error(redis, error)) from None
         raise
-    server.log.subscribe(print_warnings)
-    report_when_out_of_files(asyncio.get_running_loop(), print_warning)
+    warn_on_console(server.log)
     kept = f", messages kept in {db}" if db is not None else ""
     print(f"chat server running at {server.url}/{kept} (Ctrl+C to stop)", flush=True)
     try:

@@ -11,13 +11,17 @@ a wrong option, 1 for a server that could not start).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import ipaddress
 import socket
 import sys
 from typing import NoReturn
 
-from .log import LogEntry
+import redis
+
+from .admission import report_when_out_of_files
+from .log import LogEntry, ServerLog
 
 CONSOLE_KINDS = ("dropped", "limit")
 """Server log lines a console shows: a client cut off, a limit reached."""
@@ -52,6 +56,15 @@ def print_warnings(entry: LogEntry) -> None:
 def print_warning(text: str) -> None:
     """One warning line on stderr."""
     print(f"warning: {text}", file=sys.stderr, flush=True)
+
+
+def warn_on_console(log: ServerLog) -> None:
+    """From now on, one stderr line per client dropped, limit reached, or file limit met.
+
+    For a server started from a terminal, inside its running event loop.
+    """
+    log.subscribe(print_warnings)
+    report_when_out_of_files(asyncio.get_running_loop(), print_warning)
 
 
 def port_number(text: str) -> int:
@@ -111,8 +124,6 @@ def redis_error(url: str, error: Exception) -> str:
 
 def redis_refusal(url: str) -> str | None:
     """``redis_error`` for ``url`` when nothing there answers PING in 2 s; None when it does."""
-    import redis  # here: only the commands given --redis need the client
-
     try:
         with redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2) as client:
             client.ping()

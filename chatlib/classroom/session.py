@@ -25,16 +25,14 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .. import chat
 from .._engine.managers import close_queue, participants, room_table, start_listening
-from ..admission import report_when_out_of_files
 from ..cli import (
     OneLineParser,
     fail,
     listen_error,
     port_number,
-    print_warning,
-    print_warnings,
     redis_refusal,
     resolve_host,
+    warn_on_console,
 )
 from ..heartbeat import PingOptions, add_ping_options, ping_options
 from ..server import EmbeddedServer
@@ -306,8 +304,7 @@ async def _serve(
         await classroom.start()
     except OSError as error:
         return listen_error(args.host, args.port, error)
-    classroom.server.log.subscribe(print_warnings)
-    report_when_out_of_files(asyncio.get_running_loop(), print_warning)
+    warn_on_console(classroom.server.log)
     print(join_message(classroom), flush=True)
     if args.redis:
         print(
